@@ -1,0 +1,3 @@
+from mnc.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""C code generation: lowering ops to kernel calls and rendering the package with Jinja."""

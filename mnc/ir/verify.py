@@ -1,0 +1,55 @@
+"""What a valid graph is. Run after every pass in tests; raises ModelError on the first problem."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mnc.errors import ModelError
+
+if TYPE_CHECKING:
+    from mnc.ir.graph import Graph
+
+
+def verify(graph: Graph) -> None:
+    ops = graph.ops()  # raises if the graph has a cycle
+    _check_edges(graph, ops)
+    _check_io(graph)
+    _check_shapes(graph, ops)
+
+
+def _check_edges(graph: Graph, ops) -> None:
+    for op in ops:
+        for name in op.inputs:
+            if name and not graph.has_tensor(name):
+                raise ModelError(f"op {op.name!r} reads missing tensor {name!r}")
+        for name in op.outputs:
+            if not graph.has_tensor(name):
+                raise ModelError(f"op {op.name!r} writes missing tensor {name!r}")
+            if graph.producer(name) is not op:
+                raise ModelError(f"tensor {name!r} has an inconsistent producer")
+
+
+def _check_io(graph: Graph) -> None:
+    if not graph.inputs or not graph.outputs:
+        raise ModelError("graph has no inputs or no outputs")
+    for name in graph.inputs:
+        if graph.producer(name) is not None:
+            raise ModelError(f"graph input {name!r} is produced by an op")
+    for t in graph.tensors():
+        if t.is_const or t.name in graph.inputs:
+            continue
+        if graph.producer(t.name) is None and (graph.consumers(t.name) or t.name in graph.outputs):
+            raise ModelError(f"tensor {t.name!r} is read but never written")
+        if t.is_const and tuple(t.data.shape) != t.shape:
+            raise ModelError(f"constant {t.name!r} data shape {t.data.shape} != {t.shape}")
+
+
+def _check_shapes(graph: Graph, ops) -> None:
+    from mnc.ops import get_op
+
+    for op in ops:
+        inferred = get_op(op.kind).infer(op, graph)
+        for name, (shape, _dtype) in zip(op.outputs, inferred):
+            t = graph.tensor(name)
+            if tuple(shape) != t.shape:
+                raise ModelError(f"op {op.name!r} ({op.kind}) output {name!r}: shape {t.shape}, expected {tuple(shape)}")

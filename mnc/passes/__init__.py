@@ -1,0 +1,1 @@
+"""Graph passes: pure functions Graph -> Graph, listed in order in mnc/passes/pipeline.py."""
