@@ -1,0 +1,257 @@
+"""The `mnc` command line: compile, run, info.
+
+Every user-facing failure (MncError) prints as one line `error: ...` on stderr with exit code 1;
+usage errors print one line with exit code 2; tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from mnc import __version__
+from mnc.errors import MncError
+from mnc.options import CALIBRATION_METHODS
+
+RUN_SEED = 0   # the deterministic input of `mnc run` without --input
+
+
+def _stdout() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def user_errors(command):
+    """Adds --debug; turns exceptions into one-line errors unless --debug asks for the traceback.
+
+    Warnings raised while the command runs (e.g. synthetic calibration) print as `warning: ...` lines
+    before any error.
+    """
+
+    @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+    @functools.wraps(command)
+    def wrapper(*args, debug: bool, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                return command(*args, **kwargs)
+            except click.ClickException:
+                raise
+            except Exception as exc:
+                if debug:
+                    raise
+                message = _error_message(exc)
+            finally:
+                for w in caught:
+                    click.echo(f"warning: {_one_line(str(w.message))}", err=True)
+        fail(message)
+
+    return wrapper
+
+
+def _error_message(exc: Exception) -> str:
+    if isinstance(exc, MncError):
+        return _one_line(str(exc))
+    # Anything else is a bug in mnc: still one line, with a pointer to the traceback.
+    return f"internal error ({type(exc).__name__}): {_one_line(str(exc))}; rerun with --debug"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
+
+
+def source_of(source: str | None, variant: str | None) -> str | Path:
+    """The model to load: a variant name (str) or an existing model file (Path)."""
+    if (source is None) == (variant is None):
+        raise click.UsageError("give exactly one of SOURCE or --variant NAME")
+    if variant is not None:
+        return variant
+    if not Path(source).is_file():
+        raise MncError(f"model file {source} not found")
+    return Path(source)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="mnc")
+def cli() -> None:
+    """mnc: compile MobileNet models to standalone int8 C for Arm Cortex-M."""
+
+
+# ---- compile ----------------------------------------------------------------------------------
+
+@cli.command("compile")
+@click.argument("source", required=False)
+@click.option("--variant", help="Built-in model, e.g. v1-0.25, v2-0.35-128, v3s-1.0.")
+@click.option("--target", default="host", show_default=True, help="Target name (targets/*.toml).")
+@click.option("-o", "out_dir", type=click.Path(path_type=Path), help="Output directory [build/<model>-<target>].")
+@click.option("--calibration", type=click.Path(path_type=Path), help="Calibration .npy/.npz file or folder.")
+@click.option("--calibration-method", type=click.Choice(CALIBRATION_METHODS), default="minmax", show_default=True)
+@click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant.")
+@click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of a built-in variant.")
+@click.option("--weights", type=click.Path(path_type=Path), help="Weights .npz for a built-in variant.")
+@user_errors
+def compile_cmd(source, variant, target, out_dir, calibration, calibration_method, classes, resolution, weights):
+    """Compile SOURCE (.tflite, .onnx) or a built-in --variant into a C package."""
+    from mnc.compiler import compile_model
+    from mnc.options import CompileOptions
+
+    src = source_of(source, variant)
+    options = CompileOptions(target=target, out_dir=out_dir, calibration=calibration,
+                             calibration_method=calibration_method, classes=classes, resolution=resolution,
+                             weights=weights)
+    print_compile_summary(compile_model(src, options))
+
+
+def print_compile_summary(result) -> None:
+    table = Table(title=f"mnc package {result.out_dir}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    calls = result.manifest["layers"]
+    table.add_row("target", result.target.name)
+    table.add_row("layers", str(len(calls)))
+    table.add_row("MACs", f"{result.macs:,}")
+    table.add_row("arena", f"{result.arena_bytes:,} B")
+    weights = sum(a.data.nbytes for layer in result.layers for a in layer.call.arrays)
+    table.add_row("constants", f"{weights:,} B")
+    if result.sizes is not None:
+        table.add_row("flash (text+rodata+data)", f"{result.sizes.flash:,} B")
+        table.add_row("RAM (data+bss)", f"{result.sizes.ram:,} B")
+    _stdout().print(table)
+
+
+# ---- run --------------------------------------------------------------------------------------
+
+@cli.command("run")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--target", help="Where to run: host, or an emulated target [the package's target].")
+@click.option("--input", "input_path", type=click.Path(path_type=Path), help="Input .npy (int8, or float32 to quantize).")
+@click.option("--output", "output_path", type=click.Path(path_type=Path), help="Save the int8 output as .npy.")
+@user_errors
+def run_cmd(out_dir, target, input_path, output_path):
+    """Build and run the package in OUT_DIR once."""
+    from mnc.targets import load_target
+
+    manifest = read_manifest(out_dir)
+    tgt = load_target(target or manifest["target"])
+    x = load_input(input_path, manifest["input"])
+    output, instructions = execute(out_dir, tgt, x)
+    if output_path is not None:
+        np.save(output_path, output)
+    print_run_summary(manifest, output, tgt.name, instructions)
+
+
+def read_manifest(out_dir: Path) -> dict:
+    from mnc.codegen.emit import MANIFEST, is_package
+
+    if not is_package(out_dir):
+        raise MncError(f"{out_dir} is not an mnc package (no valid {MANIFEST}); create one with `mnc compile`")
+    return json.loads((out_dir / MANIFEST).read_text())
+
+
+def load_input(path: Path | None, spec: dict) -> np.ndarray:
+    """int8 input in the model's shape: from a .npy (float32 is quantized) or, without one, seeded."""
+    shape = tuple(spec["shape"])
+    if path is None:
+        return np.random.default_rng(RUN_SEED).integers(-128, 128, shape, dtype=np.int8)
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise MncError(f"cannot read input {path}: {_one_line(str(exc))}") from None
+    if x.size != int(np.prod(shape)):
+        raise MncError(f"input {path} has shape {x.shape}, model expects {shape}")
+    if x.dtype == np.int8:
+        return x.reshape(shape)
+    if x.dtype in (np.float32, np.float64):
+        return quantize_input(x.reshape(shape), spec["scale"], spec["zero_point"])
+    raise MncError(f"input {path} has dtype {x.dtype}; expected int8 or float32")
+
+
+def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    from mnc.ir import QuantParams
+
+    return QuantParams.per_tensor(scale, zero_point).quantize(x.astype(np.float32))
+
+
+def execute(out_dir: Path, target, x: np.ndarray) -> tuple[np.ndarray, int | None]:
+    if target.kind == "host":
+        from mnc.runners import host
+
+        return host.run(out_dir, x), None
+    try:
+        from mnc.runners import cortexm
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("mnc.runners"):
+            raise MncError("the Cortex-M runner (mnc.runners.cortexm) is not available in this build") from None
+        raise
+    result = cortexm.run(out_dir, target.name, x)
+    return result.output, result.instructions
+
+
+def print_run_summary(manifest: dict, output: np.ndarray, target: str, instructions: int | None) -> None:
+    console = _stdout()
+    flat = output.reshape(-1)
+    scale, zp = manifest["output"]["scale"], manifest["output"]["zero_point"]
+    real = (flat.astype(np.float64) - zp) * scale
+    console.print(f"target: {target}")
+    console.print(f"output int8: {np.array2string(flat, separator=' ', threshold=64)}")
+    console.print(f"output real: {np.array2string(real, separator=' ', threshold=64, precision=4)}")
+    console.print(f"top class: {int(np.argmax(flat))}")
+    if instructions is not None:
+        macs = sum(layer["macs"] for layer in manifest["layers"])
+        console.print(f"instructions: {instructions:,} ({macs / instructions:.3f} MACs/instruction)")
+
+
+# ---- info -------------------------------------------------------------------------------------
+
+@cli.command("info")
+@click.argument("source", required=False)
+@click.option("--variant", help="Built-in model, e.g. v1-0.25.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (macs, params, layers).")
+@user_errors
+def info_cmd(source, variant, as_json):
+    """Layers, MACs and parameters of SOURCE or a built-in --variant (before quantization)."""
+    from mnc.compiler import load_source
+    from mnc.options import CompileOptions
+    from mnc.summary import print_summary, summarize
+
+    graph, _name = load_source(source_of(source, variant), CompileOptions())
+    graph.verify()
+    summary = summarize(graph)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, sort_keys=True, default=_json_default))
+    else:
+        print_summary(summary, _stdout())
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+# ---- entry point ------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> None:
+    """Console script: usage errors become one line with exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="mnc", standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("aborted", 1)
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        fail(_one_line(exc.format_message()) + hint, exc.exit_code)
+    except click.ClickException as exc:
+        fail(_one_line(exc.format_message()), exc.exit_code)
+    sys.exit(0)

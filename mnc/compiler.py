@@ -1,0 +1,176 @@
+"""The compiler driver: source -> graph -> passes + quantization -> kernel calls -> memory plan -> C package.
+
+`compile_model` is the whole pipeline, one stage per line; each stage leaves a graph that passes
+`graph.verify()`. Frontends, passes and ops live in their own modules and are imported lazily so a
+missing piece gives one clear error instead of an import failure at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnc import __version__
+from mnc.codegen.context import Layer, MemoryLayout, build_context, kernel_files, model_hash
+from mnc.codegen.emit import KERNELS_DIR, package_sources, write_package
+from mnc.codegen.lowering import KernelCall
+from mnc.errors import FitError, MncError, UnsupportedError
+from mnc.ir import Graph
+from mnc.options import CompileOptions
+from mnc.ops import get_op
+from mnc.targets import Target, load_target
+
+MODEL_SUFFIXES = (".tflite", ".onnx")
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    graph: Graph                  # the quantized int8 graph the package computes
+    layers: list[Layer]           # scheduled ops with their kernel calls (aliases included)
+    plan: object                  # mnc.memory.MemoryPlan
+    out_dir: Path
+    manifest: dict
+    target: Target
+    sizes: object | None = None   # mnc.runners.toolchain.Sizes for ARM targets, else None
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def arena_bytes(self) -> int:
+        return self.manifest["arena_bytes"]
+
+
+def compile_model(source: Graph | str | Path, options: CompileOptions) -> CompileResult:
+    """Compile a graph, a model file (a Path, or a str ending .tflite/.onnx), or a built-in variant name."""
+    target = load_target(options.target)
+    graph, name = load_source(source, options)
+    graph = checked(graph)
+    qgraph = checked(optimize_and_quantize(graph, options))
+    layers = lower(qgraph, target)
+    plan = plan_arena(qgraph, layers)
+    check_fits(layers, plan.arena_bytes, target)
+    out_dir = options.default_out_dir(name)
+    manifest = emit(out_dir, qgraph, layers, plan, target)
+    sizes = measure(out_dir, target) if target.kind != "host" and options.build_sizes else None
+    return CompileResult(qgraph, layers, plan, out_dir, manifest, target, sizes)
+
+
+# ---- stages -----------------------------------------------------------------------------------
+
+def load_source(source: Graph | str | Path, options: CompileOptions) -> tuple[Graph, str]:
+    """(float or int8 graph, model name used for the default output directory)."""
+    if isinstance(source, Graph):
+        return source, source.name
+    if isinstance(source, Path) or Path(source).suffix.lower() in MODEL_SUFFIXES:
+        return load_model_file(Path(source)), Path(source).stem
+    builtin = _module("mnc.frontends.builtin", "built-in model variants")
+    graph = builtin.build_variant(str(source), classes=options.classes, resolution=options.resolution,
+                                  weights=options.weights, seed=options.seed)
+    return graph, str(source)
+
+
+def load_model_file(path: Path) -> Graph:
+    if not path.is_file():
+        raise MncError(f"model file {path} not found")
+    suffix = path.suffix.lower()
+    if suffix == ".tflite":
+        return _module("mnc.frontends.tflite", "the TFLite importer").load_tflite(path)
+    if suffix == ".onnx":
+        return _module("mnc.frontends.onnx", "the ONNX importer").load_onnx(path)
+    raise UnsupportedError(f"unknown model format {path.suffix!r} (expected .tflite or .onnx)")
+
+
+def optimize_and_quantize(graph: Graph, options: CompileOptions) -> Graph:
+    """Float passes then post-training quantization (skipped by the pipeline for int8 models)."""
+    pipeline = _module("mnc.passes.pipeline", "the pass pipeline")
+    return pipeline.run_pipeline(graph, calibration=options.calibration, method=options.calibration_method,
+                                 seed=options.seed)
+
+
+def lower(graph: Graph, target: Target) -> list[Layer]:
+    """Each scheduled op's kernel call on `target`, with its MAC count."""
+    layers = []
+    for op in graph.ops():
+        opdef = get_op(op.kind)
+        call = opdef.lower(op, graph, target)
+        if not isinstance(call, KernelCall):
+            raise TypeError(f"{op.kind}.lower returned {type(call).__name__}, not KernelCall")
+        layers.append(Layer(op, call, int(opdef.macs(op, graph))))
+    return layers
+
+
+def plan_arena(graph: Graph, layers: list[Layer]):
+    memory = _module("mnc.memory", "the memory planner")
+    scratch = {layer.op.name: layer.call.scratch_bytes for layer in layers if layer.call.scratch_bytes > 0}
+    aliases = {layer.call.outputs[0]: layer.call.inputs[0] for layer in layers if layer.call.is_alias}
+    return memory.plan_memory(graph, scratch, aliases)
+
+
+def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
+    """Reject, before writing anything, a model whose arena or constants exceed the target's budget."""
+    const_bytes = sum(a.data.nbytes for layer in layers for a in layer.call.arrays)
+    if target.ram_bytes and arena_bytes > target.ram_bytes:
+        raise FitError(f"arena of {arena_bytes} bytes exceeds {target.name}'s {target.ram_bytes} bytes of RAM")
+    if target.flash_bytes and const_bytes > target.flash_bytes:
+        raise FitError(f"{const_bytes} bytes of weights exceed {target.name}'s {target.flash_bytes} bytes of flash")
+
+
+def emit(out_dir: Path, graph: Graph, layers: list[Layer], plan, target: Target,
+         kernel_dirs: tuple[Path, ...] = (KERNELS_DIR,)) -> dict:
+    """Render and write the package; returns its manifest."""
+    calls = [layer for layer in layers if not layer.call.is_alias]
+    layout = MemoryLayout(plan.offsets, plan.scratch_offsets, plan.arena_bytes)
+    ctx = build_context(graph, calls, layout, target.name)
+    files = kernel_files(calls)
+    manifest = build_manifest(graph, calls, ctx.model_hash, plan.arena_bytes, target, package_sources(files))
+    write_package(out_dir, ctx, files, manifest, kernel_dirs)
+    return manifest
+
+
+def build_manifest(graph: Graph, calls: list[Layer], hash_: str, arena_bytes: int, target: Target,
+                   sources: list[str]) -> dict:
+    return {
+        "mnc_version": __version__,
+        "model_hash": hash_,
+        "target": target.name,
+        "input": _io_entry(graph, graph.inputs[0]),
+        "output": _io_entry(graph, graph.outputs[0]),
+        "arena_bytes": int(arena_bytes),
+        "layers": [{"name": layer.op.name, "kind": layer.op.kind, "macs": layer.macs,
+                    "source": str(layer.op.meta.get("source", layer.op.name))} for layer in calls],
+        "sources": sources,
+    }
+
+
+def measure(out_dir: Path, target: Target):
+    from mnc.runners.toolchain import package_sizes
+
+    return package_sizes(out_dir, target)
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+def checked(graph: Graph) -> Graph:
+    graph.verify()
+    return graph
+
+
+def _io_entry(graph: Graph, name: str) -> dict:
+    t = graph.tensor(name)
+    scale, zero_point = t.quant.single()
+    return {"shape": list(t.shape), "scale": scale, "zero_point": zero_point}
+
+
+def _module(name: str, what: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            raise UnsupportedError(f"{what} ({name}) is not available in this build of mnc") from None
+        raise
+
+
+__all__ = ["CompileOptions", "CompileResult", "compile_model", "model_hash"]

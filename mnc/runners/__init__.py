@@ -1,0 +1,1 @@
+"""Runners: build a generated C package and execute it (host gcc, or Cortex-M under QEMU)."""

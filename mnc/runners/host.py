@@ -1,0 +1,99 @@
+"""Build a generated package with the system gcc and run it on the host.
+
+The executable is cached in OUT/build/host/<hash>/, the hash covering every source, the harness and
+the flags, so a rebuilt package or harness never reuses a stale binary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnc.errors import MncError, ToolchainError
+from mnc.runners.toolchain import STRICT_FLAGS, include_flags, package_sources, run_tool, tool
+
+HARNESS = Path(__file__).resolve().parent.parent.parent / "firmware" / "host" / "main.c"
+HOST_FLAGS = ("-O2",)
+RUN_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class ProfiledRun:
+    output: np.ndarray
+    layer_seconds: list[float]
+
+
+def build(out_dir: Path, profile: bool = False) -> Path:
+    """Compile (if not cached) and return the host executable for the package in `out_dir`."""
+    out_dir = Path(out_dir).resolve()
+    sources = [*package_sources(out_dir), HARNESS]
+    flags = [*STRICT_FLAGS, *HOST_FLAGS, *(["-DMNC_PROFILE"] if profile else [])]
+    exe = out_dir / "build" / "host" / _build_key(out_dir, sources, flags) / "mnc_host"
+    if not exe.is_file():
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        tmp = exe.with_name(exe.name + ".tmp")
+        cmd = [tool("gcc"), *flags, *include_flags(out_dir), *map(str, sources), "-o", str(tmp)]
+        run_tool(cmd, "building the host executable")
+        tmp.replace(exe)   # only a complete binary ever gets the cached name
+    return exe
+
+
+def run(out_dir: Path, x_int8: np.ndarray, profile: bool = False) -> np.ndarray:
+    """Run the package once on `x_int8`; returns the int8 output with the model's output shape."""
+    return _execute(Path(out_dir), x_int8, profile)[0]
+
+
+def run_profiled(out_dir: Path, x_int8: np.ndarray) -> ProfiledRun:
+    output, stdout = _execute(Path(out_dir), x_int8, profile=True)
+    seconds = [float(line.split()[2]) for line in stdout.splitlines() if line.startswith("layer ")]
+    return ProfiledRun(output, seconds)
+
+
+def _execute(out_dir: Path, x_int8: np.ndarray, profile: bool) -> tuple[np.ndarray, str]:
+    manifest = _manifest(out_dir)
+    x = _checked_input(x_int8, manifest["input"]["shape"])
+    exe = build(out_dir, profile)
+    with tempfile.TemporaryDirectory(prefix="mnc-host-") as tmp:
+        in_path, out_path = Path(tmp) / "input.bin", Path(tmp) / "output.bin"
+        in_path.write_bytes(x.tobytes())
+        try:
+            proc = subprocess.run([str(exe), str(in_path), str(out_path)], capture_output=True, text=True,
+                                  timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise ToolchainError(f"host run timed out after {RUN_TIMEOUT_S} s") from None
+        if proc.returncode != 0:
+            raise ToolchainError(f"host run failed (exit {proc.returncode}): {proc.stderr.strip()}")
+        out = np.frombuffer(out_path.read_bytes(), dtype=np.int8)
+    return out.reshape(manifest["output"]["shape"]).copy(), proc.stdout
+
+
+def _checked_input(x: np.ndarray, shape: list[int]) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype != np.int8:
+        raise MncError(f"host run needs int8 input, got {x.dtype}")
+    if x.size != int(np.prod(shape)):
+        raise MncError(f"input has {x.size} elements, model expects shape {tuple(shape)}")
+    return np.ascontiguousarray(x)
+
+
+def _manifest(out_dir: Path) -> dict:
+    path = out_dir / "manifest.json"
+    if not path.is_file():
+        raise MncError(f"{out_dir} is not an mnc package (no manifest.json)")
+    return json.loads(path.read_text())
+
+
+def _build_key(out_dir: Path, sources: list[Path], flags: list[str]) -> str:
+    h = hashlib.sha256("\0".join(flags).encode())
+    for src in sorted(sources):
+        h.update(str(src.relative_to(out_dir) if src.is_relative_to(out_dir) else src.name).encode())
+        h.update(src.read_bytes())
+    for header in sorted((out_dir / "kernels").glob("*.h")) + [out_dir / "model.h"]:
+        h.update(header.name.encode() + header.read_bytes())
+    return h.hexdigest()[:16]

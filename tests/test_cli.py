@@ -1,0 +1,112 @@
+"""The command line: error paths (one line, exit code, no output directory) and running a package."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnc.cli import main
+from mnc.ir import QuantParams
+from mnc.runners import host
+from tests.codegen import fakeops
+from tests.codegen.helpers import emit_package
+from tests.conftest import need_tool
+
+
+def invoke(capsys, *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return exc.value.code, captured.out, captured.err
+
+
+def assert_one_line_error(err: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["compile", "--variant", "v9-0.25"], 1),                         # unknown variant
+    (["compile", "--variant", "v1-0.25", "--target", "cortex-z9"], 1),  # unknown target
+    (["compile", "--variant", "v1-0.25", "--calibration-method", "guess"], 2),
+    (["compile", "--variant", "v1-0.25", "--bogus"], 2),
+    (["compile", "--variant", "v1-0.25", "--classes", "0"], 2),
+    (["compile"], 2),                                                 # neither SOURCE nor --variant
+    (["compile", "model.tflite", "--variant", "v1-0.25"], 2),         # both
+    (["compile", "missing.tflite"], 1),
+    (["compile", "--variant", "v1-0.25", "--calibration", "no/such/dir"], 1),
+])
+def test_compile_errors_are_one_line_and_leave_no_output(capsys, tmp_path, argv, code):
+    out = tmp_path / "out"
+    status, _, err = invoke(capsys, *argv, "-o", str(out))
+    assert status == code
+    assert_one_line_error(err)
+    assert not out.exists()
+    assert "Traceback" not in err
+
+
+def test_debug_shows_traceback(tmp_path):
+    from mnc.errors import MncError
+
+    with pytest.raises(MncError):
+        main(["compile", "--variant", "v1-0.25", "--target", "cortex-z9", "--debug", "-o", str(tmp_path / "o")])
+
+
+def test_run_rejects_non_package(capsys, tmp_path):
+    status, _, err = invoke(capsys, "run", str(tmp_path))
+    assert status == 1
+    assert_one_line_error(err)
+
+
+@pytest.fixture
+def package(tmp_path):
+    graph = fakeops.small_graph()
+    emit_package(graph, tmp_path / "pkg")
+    return graph, tmp_path / "pkg"
+
+
+def test_run_quantizes_float_input_and_saves_output(capsys, tmp_path, package):
+    need_tool("gcc")
+    graph, pkg = package
+    real = np.random.default_rng(3).uniform(-3.0, 3.0, (1, 4, 4, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", real)
+    status, out, err = invoke(capsys, "run", str(pkg), "--input", str(tmp_path / "x.npy"),
+                              "--output", str(tmp_path / "y.npy"))
+    assert status == 0, err
+    x_q = QuantParams.per_tensor(0.02, 5).quantize(real)
+    assert x_q.min() == -128 and x_q.max() == 127     # the range exercises saturation too
+    saved = np.load(tmp_path / "y.npy")
+    assert saved.dtype == np.int8
+    assert np.array_equal(saved, host.run(pkg, x_q))
+    assert "top class:" in out
+
+
+def test_run_without_input_is_deterministic(capsys, tmp_path, package):
+    need_tool("gcc")
+    _, pkg = package
+    outs = []
+    for name in ("a.npy", "b.npy"):
+        status, _, err = invoke(capsys, "run", str(pkg), "--output", str(tmp_path / name))
+        assert status == 0, err
+        outs.append(np.load(tmp_path / name))
+    assert np.array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("bad", [np.zeros((1, 4, 4), np.int8), np.zeros((1, 4, 4, 3), np.int32)])
+def test_run_rejects_bad_input(capsys, tmp_path, package, bad):
+    _, pkg = package
+    np.save(tmp_path / "x.npy", bad)
+    status, _, err = invoke(capsys, "run", str(pkg), "--input", str(tmp_path / "x.npy"))
+    assert status == 1
+    assert_one_line_error(err)
+
+
+def test_info_json_lists_macs_params_layers(capsys):
+    import json
+
+    status, out, err = invoke(capsys, "info", "--variant", "v1-0.25", "--json")
+    assert status == 0, err
+    info = json.loads(out)
+    assert info["macs"] == sum(layer["macs"] for layer in info["layers"]) > 0
+    assert info["params"] > 0
+    assert {"name", "kind", "macs"} <= set(info["layers"][0])
