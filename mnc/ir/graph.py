@@ -107,6 +107,14 @@ class Graph:
         if tensor:
             self._g.add_edge(_t(tensor), _o(op.name))
 
+    def set_output(self, op: Op, index: int, tensor: str) -> None:
+        """Make `op` write `tensor` (which must have no producer) in place of its output `index`."""
+        if self.producer(tensor) is not None:
+            raise ValueError(f"tensor {tensor!r} already has a producer")
+        self._g.remove_edge(_o(op.name), _t(op.outputs[index]))
+        op.outputs[index] = tensor
+        self._g.add_edge(_o(op.name), _t(tensor))
+
     def replace_all_uses(self, old: str, new: str) -> None:
         """Point every consumer (and graph output) of tensor `old` at tensor `new`."""
         for op in self.consumers(old):

@@ -64,3 +64,29 @@ def quantize_bias(graph: Graph, name: str, input_scale: float, weight_scale: np.
     q = np.clip(round_half_away(t.data.astype(np.float64) / scale.astype(np.float64)), -(2**31), 2**31 - 1)
     t.data, t.dtype = q.astype(np.int32), "int32"
     t.quant = QuantParams(scale, np.zeros_like(scale, dtype=np.int32), 0 if scale.size > 1 else None)
+
+
+# ---- the pass -----------------------------------------------------------------------------------
+def is_quantized(graph: Graph) -> bool:
+    """Imported int8 models (TFLite, QDQ ONNX) arrive quantized: every graph input is int8."""
+    return all(graph.tensor(name).dtype == "int8" for name in graph.inputs)
+
+
+def quantize_graph(graph: Graph, samples: np.ndarray, method: str = "minmax",
+                   percentile: float = 99.99) -> Graph:
+    """Post-training quantization: calibrate float ranges on `samples` ([N, *input_shape]), then
+    let every op quantize its own outputs, weights and bias, in topological order so each op sees
+    its inputs' final scales (a bias's scale is input_scale * weight_scale)."""
+    from mnc.ops import get_op
+    from mnc.passes.calibration import collect_ranges
+
+    if is_quantized(graph):
+        return graph.copy()
+    ranges = collect_ranges(graph, samples, method, percentile)
+    g = graph.copy()
+    for name in g.inputs:
+        quantize_activation(g, name, ranges[name])
+    for op in g.ops():
+        get_op(op.kind).quantize(op, g, ranges)
+    g.meta["calibration"] = {"method": method, "samples": int(len(samples))}
+    return g
