@@ -21,6 +21,7 @@ _OP_MODULES = (
     "softmax",
     "shape_ops",
     "quantize_ops",
+    "transpose",
 )
 
 _REGISTRY: dict[str, OpDef] = {}
