@@ -19,6 +19,7 @@ class Target:
     cflags: tuple[str, ...]       # flags that select the CPU/ABI
     features: frozenset[str] = field(default_factory=frozenset)   # e.g. {"dsp"}, {"mve"}
     qemu_machine: str | None = None
+    qemu_args: tuple[str, ...] = ()   # extra QEMU options the machine needs (e.g. memory sizes)
     firmware: str | None = None   # firmware/<name> directory for the emulated machine
     ram_bytes: int = 0            # default budgets (0 = unlimited)
     flash_bytes: int = 0
@@ -45,6 +46,7 @@ def load_target(name: str) -> Target:
         cflags=tuple(raw.get("cflags", [])),
         features=frozenset(raw.get("features", [])),
         qemu_machine=raw.get("qemu_machine"),
+        qemu_args=tuple(raw.get("qemu_args", [])),
         firmware=raw.get("firmware"),
         ram_bytes=int(raw.get("ram_bytes", 0)),
         flash_bytes=int(raw.get("flash_bytes", 0)),

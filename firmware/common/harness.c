@@ -1,0 +1,115 @@
+/* Harness main: run the generated model once on the baked-in input and print, over
+ * semihosting, the output bytes and the SysTick ticks the inference took. The runner on
+ * the host turns ticks into retired instructions with the machine's clock. */
+#include <stdint.h>
+#include <string.h>
+
+#include "model.h"
+#include "semihost.h"
+#include "stack.h"
+#include "ticks.h"
+
+extern const int8_t mnc_fw_input[MNC_INPUT_SIZE];
+
+#define LINE_BYTES 32
+
+static char *append_text(char *dst, const char *text)
+{
+    while (*text != '\0') {
+        *dst++ = *text++;
+    }
+    return dst;
+}
+
+static char *append_u64(char *dst, uint64_t value)
+{
+    char digits[20];
+    int count = 0;
+    do {
+        digits[count++] = (char)('0' + (int)(value % 10u));
+        value /= 10u;
+    } while (value != 0u);
+    while (count > 0) {
+        *dst++ = digits[--count];
+    }
+    return dst;
+}
+
+static char *append_hex_byte(char *dst, uint8_t value)
+{
+    static const char hex[] = "0123456789abcdef";
+    *dst++ = hex[value >> 4];
+    *dst++ = hex[value & 0xFu];
+    return dst;
+}
+
+static void print_output(const int8_t *output)
+{
+    char line[16 + 2 * LINE_BYTES + 2];
+    for (uint32_t start = 0; start < MNC_OUTPUT_SIZE; start += LINE_BYTES) {
+        char *end = append_text(line, "MNC-OUT ");
+        for (uint32_t i = start; i < start + LINE_BYTES && i < MNC_OUTPUT_SIZE; ++i) {
+            end = append_hex_byte(end, (uint8_t)output[i]);
+        }
+        end = append_text(end, "\n");
+        *end = '\0';
+        sh_write0(line);
+    }
+}
+
+static void print_count(const char *tag, int index, uint64_t ticks)
+{
+    char line[64];
+    char *end = append_text(line, tag);
+    if (index >= 0) {
+        end = append_u64(end, (uint64_t)index);
+        end = append_text(end, " ");
+    }
+    end = append_u64(end, ticks);
+    end = append_text(end, "\n");
+    *end = '\0';
+    sh_write0(line);
+}
+
+#ifdef MNC_PROFILE
+static uint64_t layer_started_at;
+static uint64_t layer_ticks[MNC_NUM_LAYERS];
+
+void mnc_profile_layer_start(int layer)
+{
+    (void)layer;
+    layer_started_at = ticks_now();
+}
+
+void mnc_profile_layer_end(int layer)
+{
+    layer_ticks[layer] += ticks_now() - layer_started_at;
+}
+
+static void print_layers(void)
+{
+    for (int layer = 0; layer < MNC_NUM_LAYERS; ++layer) {
+        print_count("MNC-LAYER ", layer, layer_ticks[layer]);
+    }
+}
+#else
+static void print_layers(void)
+{
+}
+#endif
+
+int main(void)
+{
+    memcpy(mnc_input(), mnc_fw_input, MNC_INPUT_SIZE);
+    ticks_start();
+    const uint64_t started = ticks_now();
+    mnc_run();
+    const uint64_t elapsed = ticks_now() - started;
+    print_output(mnc_output());
+    print_count("MNC-TICKS ", -1, elapsed);
+    print_layers();
+    print_count("MNC-STACK ", -1, stack_used_bytes());
+    print_count("MNC-STACK-SIZE ", -1, (uint64_t)stack_size_bytes());
+    sh_write0("MNC-DONE\n");
+    return 0;
+}
