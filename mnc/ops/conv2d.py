@@ -63,6 +63,8 @@ class Conv2D(OpDef):
             "shift": ConstArray("shift", "int32_t", stage["shift"]),
         }
         folded = _folded_bias(stage["bias"], weights, stage["input_offset"])
+        if cc.wants_dsp(target) and folded is not None:
+            return _dsp_call(op, common, stride, pad, dilation, weights, folded, stage)
         if kh == kw == 1 and not any(pad) and folded is not None:
             params = {**common, "stride_h": stride[0], "stride_w": stride[1],
                       "bias_folded": ConstArray("bias", "int32_t", folded), **tail}
@@ -72,6 +74,25 @@ class Conv2D(OpDef):
                   "input_offset": stage["input_offset"],
                   "bias": ConstArray("bias", "int32_t", stage["bias"]), **tail}
         return _call("mnc_conv2d_s8", params, op)
+
+
+def _dsp_call(op, common: dict, stride, pad, dilation, weights: np.ndarray, folded: np.ndarray,
+              stage: dict) -> KernelCall:
+    """DSP-extension kernels: pointwise GEMM for pad-free 1x1, im2col + GEMM otherwise."""
+    o, kh, kw, i = weights.shape
+    gemm = cc.dsp_gemm_params(folded, weights.reshape(o, -1), stage)
+    groups = gemm["groups"]
+    if kh == kw == 1 and not any(pad):
+        params = {**common, "stride_h": stride[0], "stride_w": stride[1], **gemm}
+        return cc.dsp_kernel_call("mnc_conv1x1_dsp_s8", params, op, _round4(16 * groups + o))
+    params = {**common, "kernel_h": kh, "kernel_w": kw, "stride_h": stride[0], "stride_w": stride[1],
+              "pad_top": pad[0], "pad_left": pad[2], "dilation_h": dilation[0], "dilation_w": dilation[1],
+              "groups": groups, "pad_value": -stage["input_offset"], **gemm}
+    return cc.dsp_kernel_call("mnc_conv2d_dsp_s8", params, op, _round4(20 * groups + o))
+
+
+def _round4(n: int) -> int:
+    return (n + 3) // 4 * 4
 
 
 def _conv_sum(op, xp: np.ndarray, w: np.ndarray) -> np.ndarray:

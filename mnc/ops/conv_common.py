@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from mnc import quant
+from mnc.codegen.lowering import ConstArray, KernelCall
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ir import QuantParams
 
@@ -228,3 +229,96 @@ def int32_array(values: np.ndarray) -> bool:
     """True when every value fits int32."""
     v = np.asarray(values, np.int64)
     return bool(v.size == 0 or (v.min() >= quant.INT32_MIN and v.max() <= quant.INT32_MAX))
+
+
+# ---- DSP-extension kernels (chosen at compile time by target.has("dsp")) ---------------------------
+# Layouts and the fast requantization are described in templates/kernels/mnc_gemm_dsp_s8.h and
+# mnc_requant_dsp_s8.h. Weights stay int8 for the GEMM kernels (4 per word, unpacked with SXTB16);
+# only depthwise weights are pre-widened to int16 (they are a small share of the flash).
+
+DSP_QUANT_FIELDS = 4
+DSP_FAST_ACC_LIMIT = 2**29   # |acc| below this: SMMULR(2 * acc) and the cheap rounding cannot overflow
+
+
+def dsp_gemm_weights(w2d: np.ndarray) -> np.ndarray:
+    """[O, K] int8 -> int32 words laid out [ceil(O/2)][ceil(K/4)][2 channels] (4 int8 per word, little
+    endian), zero padded: the order mnc_dsp_dot_2x2/1x2 stream them in."""
+    o, k = w2d.shape
+    groups = -(-k // 4)
+    padded = np.zeros((o + (o & 1), groups * 4), np.int8)
+    padded[:o, :k] = w2d
+    blocks = padded.reshape(-1, 2, groups, 4).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(blocks).view("<i4").reshape(-1)
+
+
+def dsp_depthwise_weights(w: np.ndarray) -> np.ndarray:
+    """[1, KH, KW, C] int8 -> int16 [ceil(C/4)][KH*KW][4] with channels ordered 0, 2, 1, 3 per group
+    (the lanes SXTAB16 produces), zero padded."""
+    _, kh, kw, c = w.shape
+    groups = -(-c // 4)
+    padded = np.zeros((kh * kw, groups * 4), np.int16)
+    padded[:, :c] = w.reshape(kh * kw, c)
+    lanes = padded.reshape(kh * kw, groups, 4)[:, :, [0, 2, 1, 3]]
+    return np.ascontiguousarray(lanes.transpose(1, 0, 2)).reshape(-1)
+
+
+def dsp_fast_requant(acc_bound: np.ndarray, shift: np.ndarray) -> bool:
+    """True when the DSP fast requantization equals TFLite's for every reachable accumulator:
+    every right shift in [1, 31] and |acc| < 2^29 (see mnc_requant_dsp_s8.h)."""
+    shift = np.asarray(shift, np.int64)
+    return bool(np.all(shift <= -1) and np.all(shift >= -31)
+                and np.max(np.asarray(acc_bound, np.int64), initial=0) < DSP_FAST_ACC_LIMIT)
+
+
+def dsp_quant_records(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray, fast: bool, pad_to: int
+                      ) -> np.ndarray:
+    """Per channel {bias, multiplier, right shift, rounding} as int32, padded with zero records to a
+    multiple of `pad_to` channels."""
+    right = -np.asarray(shift, np.int64)
+    rounding = np.where(right >= 1, 1 << np.clip(right - 1, 0, 62), 0) if fast else np.zeros_like(right)
+    records = np.stack([np.asarray(bias, np.int64), np.asarray(mult, np.int64), right, rounding], axis=1)
+    n = records.shape[0]
+    padded = np.zeros((-(-n // pad_to) * pad_to, DSP_QUANT_FIELDS), np.int64)
+    padded[:n] = records
+    return padded.astype(np.int32).reshape(-1)
+
+
+def folded_acc_bound(bias_folded: np.ndarray, w2d: np.ndarray) -> np.ndarray:
+    """Largest |acc| per channel of sum x * w + bias_folded over int8 inputs x."""
+    return np.abs(bias_folded.astype(np.int64)) + 128 * np.abs(w2d.astype(np.int64)).sum(axis=1)
+
+
+def dsp_gemm_params(bias_folded: np.ndarray, w2d: np.ndarray, stage: dict) -> dict:
+    """The fields every DSP GEMM kernel shares: groups, output stage, weights and quant records."""
+    fast = dsp_fast_requant(folded_acc_bound(bias_folded, w2d), stage["shift"])
+    return {
+        "groups": -(-w2d.shape[1] // 4),
+        "output_offset": stage["output_offset"],
+        "act_min": stage["act_range"][0], "act_max": stage["act_range"][1],
+        "fast_requant": int(fast),
+        "weights": ConstArray("weights", "int32_t", dsp_gemm_weights(w2d)),
+        "quant": ConstArray("quant", "int32_t",
+                            dsp_quant_records(bias_folded, stage["multiplier"], stage["shift"], fast, 2)),
+    }
+
+
+def fold_input_offset(bias: np.ndarray, w2d: np.ndarray, input_offset: int) -> np.ndarray | None:
+    """bias + input_offset * sum(w[o]) (so kernels can skip the per-MAC offset add), None if it would
+    not fit int32. Equal to TFLite's sum of w * (x + offset) + bias."""
+    folded = bias.astype(np.int64) + input_offset * w2d.astype(np.int64).sum(axis=1)
+    return folded.astype(np.int32) if int32_array(folded) else None
+
+
+def dsp_kernel_call(kernel: str, params: dict, op: Op, scratch_bytes: int = 0) -> KernelCall:
+    """A call of templates/kernels/<kernel>.c, which includes the shared DSP headers."""
+    sources = [f"{kernel}.c", f"{kernel}.h", "mnc_requant_dsp_s8.h"]
+    if kernel != "mnc_depthwise_conv2d_dsp_s8":
+        sources.append("mnc_gemm_dsp_s8.h")
+    return KernelCall(kernel=kernel, sources=sources, params_type=kernel.replace("_s8", "_params_t"),
+                      params=params, inputs=[op.inputs[0]], outputs=[op.outputs[0]],
+                      scratch_bytes=scratch_bytes)
+
+
+def wants_dsp(target) -> bool:
+    """Whether lower() should pick the DSP-extension kernels (no target: the portable ones)."""
+    return target is not None and target.has("dsp")

@@ -45,6 +45,12 @@ class FullyConnected(OpDef):
         w = graph.tensor(op.inputs[1])
         o, n = w.shape
         stage = _stage(op, graph)
+        if cc.wants_dsp(target):
+            weights = np.asarray(w.data, np.int8)
+            folded = cc.fold_input_offset(stage["bias"], weights, stage["input_offset"])
+            if folded is not None:
+                params = {"in_size": n, "out_size": o, **cc.dsp_gemm_params(folded, weights, stage)}
+                return cc.dsp_kernel_call("mnc_fully_connected_dsp_s8", params, op, 8 * params["groups"])
         params = {
             "in_size": n, "out_size": o,
             "input_offset": stage["input_offset"], "output_offset": stage["output_offset"],

@@ -1,0 +1,28 @@
+/* General int8 2-D convolution for cores with the DSP extension (any kernel, stride, dilation, pads),
+ * NHWC, batch 1; bit-exact with mnc_conv2d_s8. Meant for the first 3x3 layer (few input channels). */
+#ifndef MNC_CONV2D_DSP_S8_H
+#define MNC_CONV2D_DSP_S8_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;        /* bottom/right padding is implied by out_h/out_w */
+    int32_t dilation_h, dilation_w;
+    int32_t groups;                   /* ceil(kernel_h * kernel_w * in_c / 4) */
+    int32_t pad_value;                /* input zero point: padded taps then add (zp - zp) * w = 0 */
+    int32_t output_offset;            /* output_zero_point */
+    int32_t act_min, act_max;
+    int32_t fast_requant;             /* 1: compile time proved the fast requantization exact */
+    const int32_t *weights;           /* int8 x 4 per word: [ceil(out_c / 2)][groups][2] (mnc_gemm_dsp_s8.h) */
+    const int32_t *quant;             /* [out_c rounded up to even][4]: bias + input_offset * sum(w),
+                                         multiplier, right shift, rounding */
+} mnc_conv2d_dsp_params_t;
+
+/* scratch: 20 * groups + out_c bytes, 4-byte aligned. */
+void mnc_conv2d_dsp_s8(const mnc_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
+
+#endif

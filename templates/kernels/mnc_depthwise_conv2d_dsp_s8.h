@@ -1,0 +1,25 @@
+/* int8 depthwise convolution (depth multiplier 1) for cores with the DSP extension, NHWC, batch 1;
+ * bit-exact with mnc_depthwise_conv2d_s8 for any kernel, stride, dilation, pads and channel count. */
+#ifndef MNC_DEPTHWISE_CONV2D_DSP_S8_H
+#define MNC_DEPTHWISE_CONV2D_DSP_S8_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t in_h, in_w, in_c;         /* out_c = in_c */
+    int32_t out_h, out_w;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;        /* bottom/right padding is implied by out_h/out_w */
+    int32_t dilation_h, dilation_w;
+    int32_t input_offset;             /* -input_zero_point */
+    int32_t output_offset;            /* output_zero_point */
+    int32_t act_min, act_max;
+    int32_t fast_requant;             /* 1: compile time proved the fast requantization exact */
+    const int16_t *weights;           /* [ceil(in_c / 4)][kernel_h * kernel_w][4]: channels 0, 2, 1, 3 */
+    const int32_t *quant;             /* [in_c rounded up to 4][4]: bias, multiplier, right shift, rounding */
+} mnc_depthwise_conv2d_dsp_params_t;
+
+void mnc_depthwise_conv2d_dsp_s8(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out);
+
+#endif
