@@ -1,4 +1,4 @@
-"""The `mnc` command line: compile, run, info.
+"""The `mnc` command line: compile, run, info, validate.
 
 Every user-facing failure (MncError) prints as one line `error: ...` on stderr with exit code 1;
 usage errors print one line with exit code 2; tracebacks only with --debug.
@@ -101,8 +101,11 @@ def cli() -> None:
 @click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant.")
 @click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of a built-in variant.")
 @click.option("--weights", type=click.Path(path_type=Path), help="Weights .npz for a built-in variant.")
+@click.option("--portable-kernels", is_flag=True, hidden=True,
+              help="Use the portable C kernels even where the target has DSP/MVE (for benchmarks).")
 @user_errors
-def compile_cmd(source, variant, target, out_dir, calibration, calibration_method, classes, resolution, weights):
+def compile_cmd(source, variant, target, out_dir, calibration, calibration_method, classes, resolution, weights,
+                portable_kernels):
     """Compile SOURCE (.tflite, .onnx) or a built-in --variant into a C package."""
     from mnc.compiler import compile_model
     from mnc.options import CompileOptions
@@ -110,7 +113,7 @@ def compile_cmd(source, variant, target, out_dir, calibration, calibration_metho
     src = source_of(source, variant)
     options = CompileOptions(target=target, out_dir=out_dir, calibration=calibration,
                              calibration_method=calibration_method, classes=classes, resolution=resolution,
-                             weights=weights)
+                             weights=weights, portable_kernels=portable_kernels)
     print_compile_summary(compile_model(src, options))
 
 
@@ -239,6 +242,44 @@ def _json_default(value):
     if isinstance(value, np.generic):
         return value.item()
     return str(value)
+
+
+# ---- validate ---------------------------------------------------------------------------------
+
+@cli.command("validate")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--target", default="host", show_default=True, help="Where the layer dump runs (host only).")
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help="Input .npy (int8, or float32 to quantize) or image (grey, replicated to the channels).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@user_errors
+def validate_cmd(model, target, input_path, as_json):
+    """Check a .tflite MODEL layer by layer against TFLite's reference kernels, bit for bit.
+
+    Exits 1 if any layer output or the final output differs from LiteRT or TFLite Micro.
+    """
+    from mnc.validate import print_report, validate
+
+    x = validation_input(model, input_path)
+    report = validate(model, x, target)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, default=_json_default))
+    else:
+        print_report(report, _stdout())
+    if not report.ok:
+        sys.exit(1)
+
+
+def validation_input(model: Path, input_path: Path | None) -> np.ndarray | None:
+    """The user's input in the model's shape, or None for validate's seeded default."""
+    if input_path is None:
+        return None
+    from mnc.validate import IMAGE_SUFFIXES, checked_model, image_input, model_input_spec
+
+    spec = model_input_spec(checked_model(model))
+    if input_path.suffix.lower() in IMAGE_SUFFIXES:
+        return image_input(input_path, spec)
+    return load_input(input_path, spec)
 
 
 # ---- entry point ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ missing piece gives one clear error instead of an import failure at start-up.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mnc import __version__
@@ -49,7 +49,7 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
     graph, name = load_source(source, options)
     graph = checked(graph)
     qgraph = checked(optimize_and_quantize(graph, options))
-    layers = lower(qgraph, target)
+    layers = lower(qgraph, kernel_target(target, options))
     plan = plan_arena(qgraph, layers)
     check_fits(layers, plan.arena_bytes, target)
     out_dir = options.default_out_dir(name)
@@ -88,6 +88,12 @@ def optimize_and_quantize(graph: Graph, options: CompileOptions) -> Graph:
     pipeline = _module("mnc.passes.pipeline", "the pass pipeline")
     return pipeline.run_pipeline(graph, calibration=options.calibration, method=options.calibration_method,
                                  seed=options.seed)
+
+
+def kernel_target(target: Target, options: CompileOptions) -> Target:
+    """The target kernels are chosen for: with `portable_kernels`, one without DSP/MVE features,
+    so the same CPU can be measured with the portable C kernels."""
+    return replace(target, features=frozenset()) if options.portable_kernels else target
 
 
 def lower(graph: Graph, target: Target) -> list[Layer]:

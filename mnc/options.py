@@ -25,6 +25,7 @@ class CompileOptions:
     seed: int = 0                          # seeded weights and synthetic calibration data
     profile: bool = False                  # build the host/target harness with per-layer hooks
     build_sizes: bool = True               # for ARM targets: compile the package and report flash/RAM
+    portable_kernels: bool = False         # lower as if the target had no DSP/MVE (for A/B benchmarks)
 
     def __post_init__(self) -> None:
         if self.calibration_method not in CALIBRATION_METHODS:

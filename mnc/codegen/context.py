@@ -59,6 +59,8 @@ class LayerCtx:
     args: tuple[str, ...]     # after &params: inputs, outputs, scratch
     name_literal: str         # C string literal for mnc_layer_names
     macs: int
+    output_offset: int        # arena offset of the first output (for the -DMNC_DUMP debug hook)
+    output_bytes: int
 
 
 @dataclass(frozen=True)
@@ -222,9 +224,19 @@ def _layer_ctx(index: int, layer: Layer, graph: Graph, layout: MemoryLayout, nam
         if op.name not in layout.scratch_offsets:
             raise ModelError(f"memory plan has no scratch buffer for op {op.name!r}")
         args.append(f"MNC_ARENA + {layout.scratch_offsets[op.name]}")
+    out_offset, out_bytes = _output_extent(graph, call.outputs[0], layout)
     return LayerCtx(index=index, comment=comment, kernel=call.kernel, params_type=call.params_type,
                     params_ident=params_ident, fields=fields, args=tuple(args),
-                    name_literal=c_string(op.name), macs=layer.macs)
+                    name_literal=c_string(op.name), macs=layer.macs,
+                    output_offset=out_offset, output_bytes=out_bytes)
+
+
+def _output_extent(graph: Graph, name: str, layout: MemoryLayout) -> tuple[int, int]:
+    """(arena offset, bytes) of a layer's output tensor, which the debug dump hook copies out."""
+    if name not in layout.tensor_offsets:
+        raise ModelError(f"memory plan has no buffer for tensor {name!r}")
+    t = graph.tensor(name)
+    return layout.tensor_offsets[name], t.nbytes
 
 
 def _field_value(value, base: str, names: NameTable, arrays: list[ArrayCtx], comment: str) -> str:

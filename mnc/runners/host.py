@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -29,11 +30,20 @@ class ProfiledRun:
     layer_seconds: list[float]
 
 
-def build(out_dir: Path, profile: bool = False) -> Path:
-    """Compile (if not cached) and return the host executable for the package in `out_dir`."""
+@dataclass(frozen=True)
+class DumpedRun:
+    output: np.ndarray
+    layer_outputs: list[bytes]   # raw output bytes of each emitted layer (manifest order)
+
+
+def build(out_dir: Path, profile: bool = False, dump: bool = False) -> Path:
+    """Compile (if not cached) and return the host executable for the package in `out_dir`.
+
+    `dump` builds the debug variant (-DMNC_DUMP) that writes every layer's output to a third file.
+    """
     out_dir = Path(out_dir).resolve()
     sources = [*package_sources(out_dir), HARNESS]
-    flags = [*STRICT_FLAGS, *HOST_FLAGS, *(["-DMNC_PROFILE"] if profile else [])]
+    flags = [*STRICT_FLAGS, *HOST_FLAGS, *(["-DMNC_PROFILE"] if profile else []), *(["-DMNC_DUMP"] if dump else [])]
     exe = out_dir / "build" / "host" / _build_key(out_dir, sources, flags) / "mnc_host"
     if not exe.is_file():
         exe.parent.mkdir(parents=True, exist_ok=True)
@@ -55,16 +65,43 @@ def run_profiled(out_dir: Path, x_int8: np.ndarray) -> ProfiledRun:
     return ProfiledRun(output, seconds)
 
 
-def _execute(out_dir: Path, x_int8: np.ndarray, profile: bool) -> tuple[np.ndarray, str]:
+def run_dumped(out_dir: Path, x_int8: np.ndarray) -> DumpedRun:
+    """Run the debug build once; returns the output and every layer's output bytes."""
+    out_dir = Path(out_dir)
+    with tempfile.TemporaryDirectory(prefix="mnc-dump-") as tmp:
+        dump_path = Path(tmp) / "layers.bin"
+        output, _stdout = _execute(out_dir, x_int8, profile=False, dump_path=dump_path)
+        layers = parse_dump(dump_path.read_bytes(), len(_manifest(out_dir)["layers"]))
+    return DumpedRun(output, layers)
+
+
+def parse_dump(data: bytes, num_layers: int) -> list[bytes]:
+    """Split the harness's <uint32 layer><uint32 bytes><bytes> records; each layer exactly once, in order."""
+    layers, pos = [], 0
+    while pos < len(data):
+        if pos + 8 > len(data):
+            raise ToolchainError("layer dump is truncated")
+        index, size = struct.unpack_from("=II", data, pos)
+        if index != len(layers) or pos + 8 + size > len(data):
+            raise ToolchainError(f"layer dump record {len(layers)} is malformed (layer {index}, {size} bytes)")
+        layers.append(data[pos + 8:pos + 8 + size])
+        pos += 8 + size
+    if len(layers) != num_layers:
+        raise ToolchainError(f"layer dump holds {len(layers)} layers, the package has {num_layers}")
+    return layers
+
+
+def _execute(out_dir: Path, x_int8: np.ndarray, profile: bool,
+             dump_path: Path | None = None) -> tuple[np.ndarray, str]:
     manifest = _manifest(out_dir)
     x = _checked_input(x_int8, manifest["input"]["shape"])
-    exe = build(out_dir, profile)
+    exe = build(out_dir, profile, dump=dump_path is not None)
     with tempfile.TemporaryDirectory(prefix="mnc-host-") as tmp:
         in_path, out_path = Path(tmp) / "input.bin", Path(tmp) / "output.bin"
         in_path.write_bytes(x.tobytes())
+        args = [str(exe), str(in_path), str(out_path), *([str(dump_path)] if dump_path is not None else [])]
         try:
-            proc = subprocess.run([str(exe), str(in_path), str(out_path)], capture_output=True, text=True,
-                                  timeout=RUN_TIMEOUT_S)
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise ToolchainError(f"host run timed out after {RUN_TIMEOUT_S} s") from None
         if proc.returncode != 0:
