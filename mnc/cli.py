@@ -221,15 +221,26 @@ def print_run_summary(manifest: dict, output: np.ndarray, target: str, instructi
 @cli.command("info")
 @click.argument("source", required=False)
 @click.option("--variant", help="Built-in model, e.g. v1-0.25.")
+@click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant.")
+@click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of a built-in variant.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (macs, params, layers).")
 @user_errors
-def info_cmd(source, variant, as_json):
+def info_cmd(source, variant, classes, resolution, as_json):
     """Layers, MACs and parameters of SOURCE or a built-in --variant (before quantization)."""
     from mnc.compiler import load_source
     from mnc.options import CompileOptions
     from mnc.summary import print_summary, summarize
 
-    graph, _name = load_source(source_of(source, variant), CompileOptions())
+    model = source_of(source, variant)
+    if variant is not None:
+        # Counting needs the structure only: skip the probe run that calibrates seeded weights.
+        from mnc.frontends.builtin import build_variant
+
+        graph = build_variant(variant, classes=classes, resolution=resolution, calibrate_weights=False)
+    else:
+        if classes is not None or resolution is not None:
+            raise MncError("--classes and --resolution apply to built-in variants only")
+        graph, _name = load_source(model, CompileOptions())
     graph.verify()
     summary = summarize(graph)
     if as_json:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,20 @@ def test_info_json_lists_macs_params_layers(capsys):
     assert info["macs"] == sum(layer["macs"] for layer in info["layers"]) > 0
     assert info["params"] > 0
     assert {"name", "kind", "macs"} <= set(info["layers"][0])
+
+
+PAPER_TABLE = [  # (variant at 224, MACs, params, tolerance) from the MobileNet V1/V2/V3 papers
+    ("v1-1.0-224", 569e6, 4.2e6, 0.03), ("v1-0.25-224", 41e6, 0.47e6, 0.03),
+    ("v2-1.0-224", 300e6, 3.4e6, 0.03), ("v2-0.35-224", 59e6, 1.7e6, 0.03),
+    ("v3l-1.0-224", 219e6, 5.4e6, 0.06), ("v3s-1.0-224", 56e6, 2.5e6, 0.06),
+]
+
+
+@pytest.mark.parametrize("variant, macs, params, tol", PAPER_TABLE)
+def test_info_json_meets_the_papers(capsys, variant, macs, params, tol):
+    status, out, err = invoke(capsys, "info", "--variant", variant, "--classes", "1000", "--json")
+    assert status == 0, err
+    summary = json.loads(out)
+    assert abs(summary["macs"] / macs - 1) <= tol
+    assert abs(summary["params"] / params - 1) <= tol
+    assert summary["layers"]
