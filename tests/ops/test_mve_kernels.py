@@ -1,0 +1,198 @@
+"""Helium (MVE) kernels (mnc/ops/mve_lowering.py) for cortex-m55: each case is lowered for the MVE
+target, run as a one-kernel firmware under QEMU (mps3-an547), and compared bit for bit with the
+Python int8 reference and with the portable C kernel (host gcc) on random data: channel counts that
+are not multiples of the vector width, pixel counts that are not multiples of four, extreme zero
+points, padding, strides, both requantization directions (left and right shifts) and accumulators
+near the int32 limits.
+
+Run as a script (`python -m tests.ops.test_mve_kernels`) it measures the VWW layer shapes instead:
+instructions per kernel on cortex-m55 for the MVE and the DSP kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnc.ops import get_op
+from mnc.ops import mve_lowering as mve
+from mnc.targets import load_target
+from tests.conftest import need_tool
+from tests.ops.c_harness import check_compiles, run_kernel_c
+from tests.ops.dsp_harness import run_kernel_cortexm
+from tests.ops.test_conv_family import ACT_NONE, ACT_RELU, ACT_RELU6, _quantized_case
+
+TARGET = "cortex-m55"
+LOWER = {"conv2d": mve.lower_conv2d_mve, "depthwise_conv2d": mve.lower_depthwise_mve,
+         "fully_connected": mve.lower_fully_connected_mve}
+
+# kind, input shape, weight shape, attrs, in_zp, out_zp
+CASES = {
+    "pw_odd": ("conv2d", (1, 5, 5, 13), (7, 1, 1, 13), {"act": ACT_RELU6}, -128, 127),
+    "pw_stride2": ("conv2d", (1, 7, 6, 6), (5, 1, 1, 6), {"stride": (2, 2)}, 9, -3),
+    "pw_wide": ("conv2d", (1, 3, 3, 70), (24, 1, 1, 70), {}, 127, -128),
+    "pw_exact16": ("conv2d", (1, 4, 2, 32), (9, 1, 1, 32), {"act": ACT_RELU}, -7, 0),
+    "dw_pad": ("depthwise_conv2d", (1, 9, 9, 5), (1, 3, 3, 5), {"pad": (1, 1, 1, 1), "act": ACT_RELU6}, -128, -128),
+    "dw_stride2": ("depthwise_conv2d", (1, 8, 8, 16), (1, 3, 3, 16), {"stride": (2, 2), "pad": (0, 1, 0, 1)},
+                   127, 127),
+    "dw_wide_tail": ("depthwise_conv2d", (1, 5, 6, 21), (1, 3, 3, 21), {"pad": (2, 0, 1, 1), "act": ACT_RELU},
+                     -5, -128),
+    "dw_valid": ("depthwise_conv2d", (1, 6, 5, 8), (1, 3, 3, 8), {}, 3, 10),
+    "fc": ("fully_connected", (1, 1, 1, 37), (11, 37), {"act": ACT_NONE}, 127, -9),
+}
+
+
+def _case(name, seed, variant="plain"):
+    kind, x_shape, w_shape, attrs, in_zp, out_zp = CASES[name]
+    rng = np.random.default_rng(seed)
+    g, x = _quantized_case(kind, rng, x_shape, w_shape, attrs, in_zp, out_zp)
+    if variant == "big_bias":
+        # Accumulators near +-2^30: saturation-free but far outside any fast-path bound.
+        b = g.tensor("b")
+        b.data = (np.asarray(b.data, np.int64) + (1 << 30) * np.resize([1, -1], b.data.shape)).astype(np.int32)
+    elif variant == "left_shift":
+        # Multipliers up to 6 (TFLite shifts left first) on small sums, so outputs stay mostly in range.
+        x = np.clip(in_zp + rng.integers(-3, 4, x.shape), -128, 127).astype(np.int8)
+        w, b, y = g.tensor("w"), g.tensor("b"), g.tensor("y")
+        w.data = rng.integers(-3, 4, w.shape).astype(np.int8)
+        b.data = rng.integers(-20, 21, b.shape).astype(np.int32)
+        in_scale = float(g.tensor("x").quant.scale[0])
+        y.quant = type(y.quant).per_tensor(in_scale * float(w.quant.scale.max()) / 6.0, out_zp)
+    if kind == "fully_connected":
+        x = x.reshape(1, -1)
+    return g, x
+
+
+def _reference(g, x):
+    op = g.op("op")
+    return op, get_op(op.kind).eval_int8(op, g, [x] + [g.tensor(n).data for n in op.inputs[1:]])[0]
+
+
+def _assert_same(got, want):
+    bad = np.argwhere(got != want)
+    assert bad.size == 0, f"{len(bad)} mismatches, first at {tuple(bad[0])}: got {got[tuple(bad[0])]}, " \
+                          f"want {want[tuple(bad[0])]}"
+
+
+@pytest.fixture(scope="module")
+def tools():
+    for name in ("gcc", "arm-none-eabi-gcc", "qemu-system-arm"):
+        need_tool(name)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("variant", ["plain", "big_bias", "left_shift"])
+def test_mve_kernel_bit_exact_on_cortex_m55(tools, tmp_path, name, variant):
+    g, x = _case(name, seed=len(name) + len(variant), variant=variant)
+    op, want = _reference(g, x)
+    call = LOWER[op.kind](op, g, load_target(TARGET))
+    assert call is not None and "_mve_" in call.kernel
+    portable = get_op(op.kind).lower(op, g, load_target("host"))
+    np.testing.assert_array_equal(run_kernel_c(portable, [x], want.shape), want)
+    got = run_kernel_cortexm(call, x, want.shape, TARGET, tmp_path).output.reshape(want.shape)
+    _assert_same(got, want)
+
+
+def test_unhandled_shapes_fall_back():
+    m55, m7 = load_target(TARGET), load_target("cortex-m7")
+    g, _ = _quantized_case("conv2d", np.random.default_rng(1), (1, 6, 6, 5), (3, 3, 3, 5), {"pad": (1, 1, 1, 1)}, 0, 0)
+    assert mve.lower_conv2d_mve(g.op("op"), g, m55) is None                     # 3x3 conv
+    g, _ = _quantized_case("conv2d", np.random.default_rng(1), (1, 6, 6, 5), (3, 1, 1, 5), {"pad": (1, 0, 0, 0)}, 0, 0)
+    assert mve.lower_conv2d_mve(g.op("op"), g, m55) is None                     # padded 1x1
+    g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 5, 5, 3), (1, 3, 3, 6),
+                           {"depth_multiplier": 2}, 0, 0)
+    assert mve.lower_depthwise_mve(g.op("op"), g, m55) is None                  # depth multiplier 2
+    g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 8, 8, 4), (1, 5, 5, 4), {}, 0, 0)
+    assert mve.lower_depthwise_mve(g.op("op"), g, m55) is None                  # 5x5
+    g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 8, 8, 4), (1, 3, 3, 4),
+                           {"dilation": (2, 2)}, 0, 0)
+    assert mve.lower_depthwise_mve(g.op("op"), g, m55) is None                  # dilated
+    g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 8, 8, 4), (1, 3, 3, 4), {}, 0, 0)
+    w = g.tensor("w")
+    w.data = np.where(w.data == w.data.min(), -128, w.data).astype(np.int8)
+    assert mve.lower_depthwise_mve(g.op("op"), g, m55) is None                  # -128 weight: int16 pairs overflow
+    g, _ = _case("pw_odd", seed=3)
+    assert mve.lower_conv2d_mve(g.op("op"), g, m7) is None                      # no Helium
+    assert mve.lower_conv2d_mve(g.op("op"), g, None) is None
+
+
+def test_conv1x1_falls_back_when_folded_bias_overflows():
+    g, _ = _case("pw_odd", seed=4)
+    b = g.tensor("b")
+    b.data = np.full(b.data.shape, 2**31 - 1, np.int32)
+    g.tensor("x").quant = type(g.tensor("x").quant).per_tensor(0.03, -128)   # input_offset +128
+    assert mve.lower_conv2d_mve(g.op("op"), g, load_target(TARGET)) is None
+
+
+def test_depthwise_layouts_follow_lane_order():
+    c = 11
+    w2d = np.arange(c * 9, dtype=np.int64).reshape(c, 9).astype(np.int8)
+    laid = mve.depthwise_weights(w2d).reshape(2, 9, 8)
+    assert laid[1, 4, 2] == w2d[10, 4] and laid[0, 8, 7] == w2d[7, 8] and laid[1, 0, 3] == 0
+    bias = np.arange(c) * 10
+    quant = mve.depthwise_quant(bias, np.arange(c) + 100, -(np.arange(c) % 5)).reshape(2, 2, 4, 4)
+    assert quant[0, 0, 0].tolist() == [0, 20, 40, 60]          # set 0: channels 0, 2, 4, 6
+    assert quant[1, 1, 0].tolist() == [90, 0, 0, 0]            # block 1, set 1: channels 9, (11), ...
+    assert quant[0, 1, 1].tolist() == [101, 103, 105, 107]     # multipliers of the odd channels
+    assert quant[0, 1, 3].tolist() == [-1, -3, 0, -2]          # -right shifts
+
+
+@pytest.mark.parametrize("kernel", ["mnc_conv1x1_mve_s8", "mnc_depthwise_conv2d_mve_s8"])
+@pytest.mark.parametrize("abi", ["hard", "softfp"])
+def test_mve_kernels_compile_strict(tools, kernel, abi):
+    flags = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m55", "-mthumb", f"-mfloat-abi={abi}")
+    check_compiles([f"{kernel}.c", f"{kernel}.h", mve.REQUANT_HEADER], flags=flags)
+
+
+# ---- micro-benchmark (run as a script) ------------------------------------------------------------
+
+# The VWW model's (MobileNetV1 0.25, 96x96) pointwise and depthwise shapes: (h, w, c_in, c_out or stride).
+VWW_POINTWISE = [(48, 48, 8, 16), (24, 24, 16, 32), (24, 24, 32, 32), (12, 12, 32, 64), (12, 12, 64, 64),
+                 (6, 6, 64, 128), (6, 6, 128, 128), (3, 3, 128, 256), (3, 3, 256, 256)]
+VWW_DEPTHWISE = [(48, 48, 8, 1), (48, 48, 16, 2), (24, 24, 32, 1), (24, 24, 32, 2), (12, 12, 64, 1),
+                 (12, 12, 64, 2), (6, 6, 128, 1), (6, 6, 128, 2), (3, 3, 256, 1)]
+
+
+def _vww_case(kind, shape):
+    h, w, c, k = shape
+    rng = np.random.default_rng(0)
+    if kind == "conv2d":
+        return _quantized_case(kind, rng, (1, h, w, c), (k, 1, 1, c), {"act": ACT_RELU6}, -128, -128)
+    pad = (1, 1, 1, 1) if k == 1 else (0, 1, 0, 1)   # TFLite SAME
+    return _quantized_case(kind, rng, (1, h, w, c), (1, 3, 3, c), {"stride": (k, k), "pad": pad, "act": ACT_RELU6},
+                           -128, -128)
+
+
+def benchmark(work_dir) -> list[dict]:
+    """Instructions of one kernel call on cortex-m55, MVE vs DSP kernels, for the VWW layer shapes."""
+    from pathlib import Path
+
+    m55 = load_target(TARGET)
+    rows = []
+    for kind, shapes in (("conv2d", VWW_POINTWISE), ("depthwise_conv2d", VWW_DEPTHWISE)):
+        for shape in shapes:
+            g, x = _vww_case(kind, shape)
+            op, want = _reference(g, x)
+            macs = get_op(kind).macs(op, g)
+            row = {"kind": kind, "shape": shape, "macs": macs}
+            for label, call in (("mve", LOWER[kind](op, g, m55)), ("dsp", get_op(kind).lower(op, g, m55))):
+                res = run_kernel_cortexm(call, x, want.shape, TARGET, Path(work_dir) / f"{kind}{shape}{label}")
+                _assert_same(res.output.reshape(want.shape), want)
+                row[label] = res.instructions
+            rows.append(row)
+    return rows
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        table = benchmark(tmp)
+    print("| layer | shape (h, w, c, c_out/stride) | MACs | MVE instr | MVE MAC/instr | DSP instr | DSP MAC/instr |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in table:
+        print(f"| {r['kind']} | {r['shape']} | {r['macs']:,} | {r['mve']:,} | {r['macs'] / r['mve']:.2f} | "
+              f"{r['dsp']:,} | {r['macs'] / r['dsp']:.2f} |")
+    for kind in ("conv2d", "depthwise_conv2d"):
+        sel = [r for r in table if r["kind"] == kind]
+        macs, mv, ds = (sum(r[k] for r in sel) for k in ("macs", "mve", "dsp"))
+        print(f"| {kind} total | | {macs:,} | {mv:,} | {macs / mv:.2f} | {ds:,} | {macs / ds:.2f} |")
