@@ -1,11 +1,23 @@
 """A small helper that appends MobileNet building blocks to a float Graph.
 
 Shapes are computed here from the block arithmetic (TFLite SAME padding); `graph.verify()`
-then cross-checks them against the op modules' own shape inference. Weights get seeded
-He-normal values and batch norms seeded gamma/beta and placeholder statistics; the real
-statistics are set afterwards from probe activations (`weights.calibrate`).
-Ops whose output has no batch norm behind it (SE convs, head convs, classifier) record a
-target (mean, std) for their output in `init_targets`, which `weights.calibrate` enforces.
+then cross-checks them against the op modules' own shape inference. Batch norms get seeded
+gamma/beta and placeholder statistics; the real statistics are set afterwards from probe
+activations (`weights.calibrate`). Ops whose output has no batch norm behind it (SE convs,
+head convs, classifier) record a target (mean, std) for their output in `init_targets`,
+which `weights.calibrate` enforces.
+
+Seeded weights imitate what makes trained MobileNets smooth functions of their input, because
+plain random ones are not: with every channel batch-normalized and isotropic random weights,
+each nonlinear layer amplifies a small perturbation relative to the signal by
+chi = E[act'(h)^2] Var(h) / Var(act(h)) >= 1 (Gaussian Poincare inequality; 1.47 for a centred
+ReLU), so 30 layers turn int8 rounding noise into different logits. Hence:
+  * depthwise kernels are a smoothing (binomial) kernel of unit DC gain plus per-channel noise,
+    like trained depthwise filters, which are mostly blurs with some edge response: image-like
+    (spatially smooth) signal passes, white rounding noise is attenuated;
+  * batch norms followed by an activation get a positive mean beta, so most units work in the
+    linear part of the activation (chi about 1.1 for ReLU, 1.07 for hard-swish);
+  * pointwise convs and the classifier stay He-normal (their scale is set by calibration).
 """
 
 from __future__ import annotations
@@ -17,6 +29,10 @@ import numpy as np
 from mnc.ir import Graph, Tensor
 
 BN_EPS = 1e-3
+GAMMA_RANGE = (0.7, 1.3)     # uniform; channels of comparable scale share one per-tensor int8 range
+BETA_STD = 0.25
+PRE_ACT_BETA_MEAN = 1.0      # in units of the normalized pre-activation (std = gamma)
+DW_NOISE = 0.5               # per-tap std of a depthwise kernel's noise, relative to its centre tap
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:
@@ -79,7 +95,7 @@ class GraphBuilder:
 
     def depthwise(self, x: str, name: str, kernel: int = 3, stride: int = 1) -> str:
         _, h, w, ch = self.shape(x)
-        weights = self._he_normal((1, kernel, kernel, ch), fan_in=kernel * kernel)
+        weights = self._smoothing_kernels(kernel, ch)
         oh, pt, pb = same_pad(h, kernel, stride)
         ow, pl, pr = same_pad(w, kernel, stride)
         attrs = {"stride": (stride, stride), "pad": (pt, pb, pl, pr), "dilation": (1, 1),
@@ -93,23 +109,26 @@ class GraphBuilder:
         inputs = [x, self.const(f"{name}/weights", weights), self.const(f"{name}/bias", np.zeros(out_features))]
         return self.emit("fully_connected", name, inputs, (1, out_features), {"act": "none"})
 
-    def batch_norm(self, x: str, name: str, gamma_scale: float = 1.0) -> str:
-        """Seeded gamma/beta; seeded mean/var are placeholders until `weights.calibrate` sets them."""
+    def batch_norm(self, x: str, name: str, scale: float = 1.0, beta_mean: float = 0.0) -> str:
+        """Seeded gamma/beta, both times `scale` (a residual branch's weight); seeded mean/var are
+        placeholders until `weights.calibrate` sets them."""
         ch = self.shape(x)[-1]
-        gamma = self.rng.uniform(0.7, 1.3, ch) * gamma_scale
-        beta = self.rng.normal(0.0, 0.25, ch)
+        gamma = self.rng.uniform(*GAMMA_RANGE, ch) * scale
+        beta = self.rng.normal(beta_mean, BETA_STD, ch) * scale
         mean, var = self.rng.normal(0.0, 0.5, ch), self.rng.uniform(0.5, 2.0, ch)
         params = {"gamma": gamma, "beta": beta, "mean": mean, "var": var}
         inputs = [x] + [self.const(f"{name}/{key}", value) for key, value in params.items()]
         return self.emit("batch_norm", name, inputs, self.shape(x), {"eps": BN_EPS})
 
     def conv_bn_act(self, x: str, name: str, out_ch: int, kernel: int = 1, stride: int = 1,
-                    act: str = "none", gamma_scale: float = 1.0) -> str:
-        y = self.batch_norm(self.conv(x, name, out_ch, kernel, stride), f"{name}_bn", gamma_scale)
+                    act: str = "none", scale: float = 1.0) -> str:
+        """`act` "none" is a linear bottleneck: zero-mean beta, `scale` < 1 on residual branches."""
+        y = self.conv(x, name, out_ch, kernel, stride)
+        y = self.batch_norm(y, f"{name}_bn", scale, _beta_mean(act))
         return self.activation(y, f"{name}_{act}", act)
 
     def dw_bn_act(self, x: str, name: str, kernel: int, stride: int, act: str) -> str:
-        y = self.batch_norm(self.depthwise(x, name, kernel, stride), f"{name}_bn")
+        y = self.batch_norm(self.depthwise(x, name, kernel, stride), f"{name}_bn", beta_mean=_beta_mean(act))
         return self.activation(y, f"{name}_{act}", act)
 
     # ---- everything else -----------------------------------------------------------------
@@ -146,3 +165,14 @@ class GraphBuilder:
 
     def _he_normal(self, shape: tuple[int, ...], fan_in: int) -> np.ndarray:
         return self.rng.normal(0.0, math.sqrt(2.0 / fan_in), shape)
+
+    def _smoothing_kernels(self, kernel: int, channels: int) -> np.ndarray:
+        """[1, k, k, C]: the binomial kernel (sums to 1) plus seeded noise, per channel."""
+        row = np.array([math.comb(kernel - 1, i) for i in range(kernel)], np.float64)
+        blur = np.outer(row, row) / row.sum() ** 2
+        noise = self.rng.normal(0.0, DW_NOISE * blur.max(), (1, kernel, kernel, channels))
+        return blur[None, :, :, None] + noise
+
+
+def _beta_mean(act: str) -> float:
+    return 0.0 if act == "none" else PRE_ACT_BETA_MEAN

@@ -17,7 +17,10 @@ STAGES = (
     (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
 )
 ACT = "relu6"
-RESIDUAL_GAMMA = 0.5  # keep the residual stream from growing block after block
+# Residual branches weigh 0.3 (their BN gamma and beta): blocks start near the identity, like
+# "zero-init residual" training but not zero, so the stream neither grows block after block
+# nor amplifies rounding noise.
+RESIDUAL_SCALE = 0.3
 LOGIT_STD = 1.0
 
 
@@ -45,5 +48,5 @@ def _inverted_residual(b: GraphBuilder, x: str, name: str, expansion: int, out_c
     if expansion != 1:
         y = b.conv_bn_act(y, f"{name}_expand", int(round(in_ch * expansion)), act=ACT)
     y = b.dw_bn_act(y, f"{name}_dw", kernel=3, stride=stride, act=ACT)
-    y = b.conv_bn_act(y, f"{name}_project", out_ch, gamma_scale=RESIDUAL_GAMMA if residual else 1.0)
+    y = b.conv_bn_act(y, f"{name}_project", out_ch, scale=RESIDUAL_SCALE if residual else 1.0)
     return b.add(x, y, f"{name}_add") if residual else y

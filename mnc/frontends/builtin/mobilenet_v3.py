@@ -40,10 +40,11 @@ SMALL = (
     Bneck(5, 576, 96, True, HS, 1), Bneck(5, 576, 96, True, HS, 1),
 )
 LAST_CONV_EXPANSION = 6
-RESIDUAL_GAMMA = 0.5
+RESIDUAL_SCALE = 0.3   # residual branch weight, as in mobilenet_v2
 # Output statistics for the convs without batch norm (pre-activation mean, std).
-SE_REDUCE_TARGET = (0.5, 1.0)    # relu keeps most channels alive
-SE_EXPAND_TARGET = (0.5, 1.5)    # hard_sigmoid mostly inside (0, 1), not saturated
+SE_REDUCE_TARGET = (0.5, 0.5)    # relu keeps most channels alive
+SE_EXPAND_TARGET = (0.5, 0.5)    # mild gating: hard_sigmoid about 0.58 +- 0.08; strong gates
+                                 # multiply activations by activations and amplify outliers
 HEAD_TARGET = (0.0, 1.5)
 LOGIT_STD = 1.0
 
@@ -85,7 +86,7 @@ def _bneck(b: GraphBuilder, x: str, name: str, block: Bneck, expansion: float, w
     y = b.dw_bn_act(y, f"{name}_dw", kernel=block.kernel, stride=block.stride, act=block.act)
     if block.se:
         y = _squeeze_excite(b, y, f"{name}_se")
-    y = b.conv_bn_act(y, f"{name}_project", out_ch, gamma_scale=RESIDUAL_GAMMA if residual else 1.0)
+    y = b.conv_bn_act(y, f"{name}_project", out_ch, scale=RESIDUAL_SCALE if residual else 1.0)
     return b.add(x, y, f"{name}_add") if residual else y
 
 

@@ -18,13 +18,13 @@ import numpy as np
 from mnc.errors import MncError
 from mnc.ir import Graph
 from mnc.ops import get_op
+from mnc.passes.calibration import synthetic_inputs
 
 # Probe pixels, as 8 images at 96x96: late layers are 3x3 there, so statistics need several
 # images; larger inputs give more positions per image (and cost more per image).
 PROBE_PIXELS = 8 * 96 * 96
 MIN_PROBE_IMAGES, MAX_PROBE_IMAGES = 2, 8
-PROBE_GRIDS = (3, 12)   # coarse noise grid sizes: image-like, spatially smooth structure
-PROBE_PIXEL_NOISE = 0.1
+PROBE_SEED_OFFSET = 7919   # keeps probe images apart from calibration/test seeds 0, 1, 2, ...
 VAR_FLOOR = 1e-3        # keeps var > 0 even for a channel that ReLU switched off entirely
 
 
@@ -33,25 +33,12 @@ class WeightsError(MncError):
 
 
 def probe_images(resolution: int, seed: int) -> list[np.ndarray]:
-    """Deterministic smooth image-like inputs in [-1, 1], the float input range of the models."""
-    rng = np.random.default_rng(seed)
+    """Deterministic image-like inputs in [-1, 1] from the calibration's own generator, on a seed
+    stream of their own: batch-norm statistics then describe the distribution that PTQ
+    calibrates on and the tests feed, not a second notion of "an image"."""
     count = int(np.clip(round(PROBE_PIXELS / resolution**2), MIN_PROBE_IMAGES, MAX_PROBE_IMAGES))
-    return [_smooth_image(rng, resolution) for _ in range(count)]
-
-
-def _smooth_image(rng: np.random.Generator, resolution: int) -> np.ndarray:
-    """Bilinear upsampling of a random coarse grid, plus pixel noise."""
-    size = int(rng.integers(PROBE_GRIDS[0], PROBE_GRIDS[1] + 1))
-    grid = rng.uniform(-1.0, 1.0, (size, size, 3))
-    idx = np.linspace(0, size - 1, resolution)
-    lo = np.floor(idx).astype(int)
-    hi = np.minimum(lo + 1, size - 1)
-    frac = (idx - lo)[:, None, None]
-    rows = grid[lo] * (1 - frac) + grid[hi] * frac
-    frac_c = frac.reshape(1, -1, 1)
-    img = rows[:, lo] * (1 - frac_c) + rows[:, hi] * frac_c
-    img = img + rng.normal(0.0, PROBE_PIXEL_NOISE, img.shape)
-    return np.clip(img, -1.0, 1.0).astype(np.float32)[None]
+    images = synthetic_inputs((1, resolution, resolution, 3), count, PROBE_SEED_OFFSET + seed)
+    return list(images)
 
 
 def calibrate(graph: Graph, probes: list[np.ndarray], targets: dict[str, tuple[float, float]]) -> None:
