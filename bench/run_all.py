@@ -1,4 +1,5 @@
-"""Run every benchmark in turn: memory vs TFLite Micro, then whole-network instruction counts.
+"""Run every benchmark in turn: memory vs TFLite Micro, whole-network instruction counts, then
+int8-vs-float quantization quality.
 
     .venv/bin/python bench/run_all.py
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 if __package__ in (None, ""):   # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import memory_vs_tflm, network
+from bench import memory_vs_tflm, network, quantization_quality
 from bench.common import emit
 
 
@@ -19,6 +20,8 @@ def main() -> None:
     memory_vs_tflm.main([])
     emit()
     network.main([])
+    emit()
+    quantization_quality.main([])
 
 
 if __name__ == "__main__":

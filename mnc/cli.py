@@ -1,4 +1,4 @@
-"""The `mnc` command line: compile, run, info, validate.
+"""The `mnc` command line: compile, run, info, export, validate.
 
 Every user-facing failure (MncError) prints as one line `error: ...` on stderr with exit code 1;
 usage errors print one line with exit code 2; tracebacks only with --debug.
@@ -253,6 +253,40 @@ def _json_default(value):
     if isinstance(value, np.generic):
         return value.item()
     return str(value)
+
+
+# ---- export -----------------------------------------------------------------------------------
+
+@cli.command("export")
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--variant", required=True, help="Built-in model, e.g. v1-0.25, v3s-0.75-128.")
+@click.option("--classes", type=click.IntRange(min=1), help="Classes of the variant.")
+@click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of the variant.")
+@click.option("--weights", type=click.Path(path_type=Path), help="Weights .npz for the variant.")
+@user_errors
+def export_cmd(output, variant, classes, resolution, weights):
+    """Write a built-in --variant to OUTPUT (.onnx) as a float NCHW ONNX model.
+
+    The graph looks like a PyTorch export (Conv, BatchNormalization, Clip/HardSwish/HardSigmoid, ...)
+    and keeps mnc's op and tensor names, so compiling OUTPUT gives the same C as the variant itself.
+    """
+    from mnc.frontends.builtin import build_variant
+    from mnc.frontends.onnx_export import export_onnx
+
+    check_export_path(output)
+    graph = build_variant(variant, classes=classes, resolution=resolution, weights=weights)
+    model = export_onnx(graph, output)
+    params = sum(int(np.prod(init.dims)) for init in model.graph.initializer)
+    _stdout().print(f"wrote {output}: {graph.name}, {len(model.graph.node)} ONNX nodes, {params:,} parameters")
+
+
+def check_export_path(output: Path) -> None:
+    if output.suffix.lower() != ".onnx":
+        raise MncError(f"export output {output} must end in .onnx")
+    if output.is_dir():
+        raise MncError(f"export output {output} is a directory")
+    if not output.parent.is_dir():
+        raise MncError(f"export output folder {output.parent} does not exist")
 
 
 # ---- validate ---------------------------------------------------------------------------------

@@ -113,11 +113,15 @@ def c_float(value: float) -> str:
 
 
 def array_rows(data: np.ndarray, ctype: str) -> tuple[str, ...]:
-    flat = np.asarray(data).reshape(-1).tolist()
+    arr = np.asarray(data).reshape(-1)
+    # 8/16-bit integers never need c_int's special spellings; `str` is the same text, much faster
+    # (weights are millions of values)
+    fmt = str if arr.dtype.kind in "iu" and arr.dtype.itemsize <= 2 else c_int
+    flat = arr.tolist()
     per_line = VALUES_PER_LINE[ctype]
     rows = []
     for start in range(0, len(flat), per_line):
-        rows.append(", ".join(c_int(v) for v in flat[start:start + per_line]) + ",")
+        rows.append(", ".join(map(fmt, flat[start:start + per_line])) + ",")
     return tuple(rows)
 
 

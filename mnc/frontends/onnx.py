@@ -6,6 +6,10 @@ depend on element order (Reshape, Flatten, Transpose, ...), the importer convert
 imported graph computes exactly what the ONNX model computes. Per-operator converters live in
 `mnc.frontends.onnx_ops`.
 
+Names: an ONNX node's name becomes its op's name and ONNX value names become tensor names, as
+they are (codegen derives C identifiers from them), so a model written by `onnx_export` imports with
+the op and tensor names of the graph it came from.
+
 QDQ models: a QuantizeLinear/DequantizeLinear pair around an activation annotates the mnc tensor
 with that scale and zero point (the tensor becomes int8); DequantizeLinear of an int8/int32
 initializer becomes a quantized constant keeping its integer data.
@@ -144,6 +148,7 @@ class Importer:
         self.consts: dict[str, Const] = {}
         self.inferred = inferred
         self.node_label = ""
+        self.node_name = ""  # the ONNX node being converted: its ops are named after it
         # mnc tensor -> (nhwc source tensor, (C, H, W)): the tensor holds that source's data in NCHW order
         self.nchw_of: dict[str, tuple[str, tuple[int, int, int]]] = {}
         self.quantized = False
@@ -186,7 +191,7 @@ class Importer:
                 quant = QuantParams(quant.scale, quant.zero_point, list(perm).index(quant.axis))
         if shape is not None:
             data = data.reshape(shape)
-        name = self.graph.unique_name(_sanitize(base))
+        name = self.graph.unique_name(_name(base))
         self.graph.add_tensor(Tensor(name, data.shape, str(data.dtype), np.ascontiguousarray(data), quant))
         return name
 
@@ -198,10 +203,15 @@ class Importer:
 
     def emit(self, kind: str, inputs: list[str], attrs: dict, out: str, layout: str,
              onnx_shape: tuple[int, ...]) -> Value:
-        """Add one mnc op producing ONNX value `out`; its shape comes from the op's own inference."""
-        name = self.graph.unique_name(_sanitize(out))
+        """Add one mnc op producing ONNX value `out`; its shape comes from the op's own inference.
+
+        The op takes the ONNX node's name (or `out` for a nameless node), so names survive an
+        mnc -> ONNX -> mnc round trip; a second op of the same node gets a numbered suffix.
+        """
+        name = self.graph.unique_name(_name(out))
         tensor = self.graph.add_tensor(Tensor(name, ()))
-        op = self.graph.add_op(kind, inputs, [name], attrs, name=name, meta={"source": self.node_label})
+        op = self.graph.add_op(kind, inputs, [name], attrs, name=_name(self.node_name or out),
+                               meta={"source": self.node_label})
         from mnc.ops import get_op
 
         shape, dtype = get_op(kind).infer(op, self.graph)[0]
@@ -270,9 +280,9 @@ class Importer:
         return name
 
 
-def _sanitize(name: str) -> str:
-    keep = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
-    return keep or "t"
+def _name(name: str) -> str:
+    """ONNX names are kept as they are (codegen makes C identifiers of them); only "" needs a stand-in."""
+    return name or "t"
 
 
 # ---- the driver ---------------------------------------------------------------------------
@@ -282,7 +292,7 @@ def import_model(model: onnx.ModelProto, name: str = "model") -> Graph:
 
     _check_opset(model)
     model = _fix_input_dims(model)
-    imp = Importer(_sanitize(name), _infer_shapes(model))
+    imp = Importer(_name(name), _infer_shapes(model))
     for init in model.graph.initializer:
         imp.bind_const(init.name, Const(_to_array(init)))
     for inp in model.graph.input:
@@ -290,8 +300,9 @@ def import_model(model: onnx.ModelProto, name: str = "model") -> Graph:
             _add_graph_input(imp, inp)
     for index, node in enumerate(model.graph.node):
         imp.node_label = f"ONNX node {index} {node.op_type} {node.name or node.output[0]!r}"
+        imp.node_name = node.name
         convert_node(imp, node)
-    imp.node_label = "graph outputs"
+    imp.node_label, imp.node_name = "graph outputs", ""
     _set_outputs(imp, model.graph.output)
     _remove_dead_ops(imp.graph)
     if imp.quantized:
@@ -360,7 +371,7 @@ def _add_graph_input(imp: Importer, inp: onnx.ValueInfoProto) -> None:
     if len(shape) == 4 and shape[0] != 1:
         raise UnsupportedError(f"graph input {inp.name!r}: batch {shape[0]} (mnc compiles batch 1)")
     layout = layout_for_rank(len(shape))
-    name = imp.graph.unique_name(_sanitize(inp.name))
+    name = imp.graph.unique_name(_name(inp.name))
     meta = {"onnx_name": inp.name, "onnx_layout": "NCHW" if layout == "nhwc" else "plain"}
     imp.graph.add_tensor(Tensor(name, mnc_shape(shape, layout), meta=meta))
     imp.graph.inputs.append(name)

@@ -309,7 +309,7 @@ def _fully_connected(imp: Importer, node, x: Value, weights: Const, bias: Const 
         weights = Const(weights.data.reshape(n, c, h, w).transpose(0, 2, 3, 1).reshape(n, -1), weights.quant)
     inputs = [src, imp.add_const_tensor(weights, node.input[1])]
     if bias is not None:
-        inputs.append(imp.add_const_tensor(bias, (_input(node, 2) or node.output[0]) + "_bias"))
+        inputs.append(imp.add_const_tensor(bias, _input(node, 2) or node.output[0] + "_bias"))
     n = weights.data.shape[0]
     fc = imp.emit("fully_connected", inputs, {"act": "none"}, node.output[0], "plain", (1, n))
     imp.bind(node.output[0], fc if tuple(out_shape) == (1, n) else imp.reshape(fc, out_shape, node.output[0]))

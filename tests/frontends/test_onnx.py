@@ -14,7 +14,7 @@ from mnc import interpreter
 from mnc.errors import ModelError, UnsupportedError
 from mnc.frontends.builtin import build_variant
 from mnc.frontends.onnx import import_model, load_onnx
-from mnc.frontends.onnx_export import export_onnx
+from mnc.frontends.onnx_export import export_onnx, to_onnx
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -57,6 +57,9 @@ def test_builtin_variant_round_trip(variant, tmp_path):
     np.testing.assert_allclose(interpreter.run_single(graph, x), expected, rtol=RTOL, atol=ATOL)
     imported = load_onnx(path)
     assert imported.tensor(imported.inputs[0]).shape == graph.tensor(graph.inputs[0]).shape
+    # names survive the trip: ONNX node names are mnc op names, tensor names are kept as they are
+    assert [(op.name, op.kind, op.inputs, op.outputs) for op in imported.ops()] == \
+        [(op.name, op.kind, op.inputs, op.outputs) for op in graph.ops()]
     np.testing.assert_allclose(_mnc(imported, x_nchw), expected, rtol=RTOL, atol=ATOL)
 
 
@@ -165,6 +168,11 @@ def test_qdq_model_imports_as_int8_graph_keeping_its_quantization():
     xq = x.quant.quantize(xf.transpose(0, 2, 3, 1))
     got = y.quant.dequantize(interpreter.run_single(graph, xq, mode="int8")).transpose(0, 3, 1, 2)
     assert np.max(np.abs(got - _ort(model, xf))) <= 0.1 + 1e-6
+
+
+def test_export_refuses_an_int8_graph():
+    with pytest.raises(UnsupportedError, match="float graphs only"):
+        to_onnx(import_model(_qdq_model()))
 
 
 # ---- errors -------------------------------------------------------------------------------
