@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "semihost.h"
+#include "text.h"
 #include "ticks.h"
 
 /* GCC hands Thumb-1 (ARMv6-M) inline assembly to the assembler in divided syntax, where the
@@ -28,29 +29,15 @@ static void spin(uint32_t iterations)
         : "cc");
 }
 
-static char *append_u64(char *dst, uint64_t value)
-{
-    char digits[20];
-    int count = 0;
-    do {
-        digits[count++] = (char)('0' + (int)(value % 10u));
-        value /= 10u;
-    } while (value != 0u);
-    while (count > 0) {
-        *dst++ = digits[--count];
-    }
-    return dst;
-}
-
 static void measure(uint32_t iterations)
 {
     char line[64] = "MNC-CALIB ";
     const uint64_t started = ticks_now();
     spin(iterations);
     const uint64_t elapsed = ticks_now() - started;
-    char *end = append_u64(line + 10, iterations);
+    char *end = fw_append_u64(line + 10, iterations);
     *end++ = ' ';
-    end = append_u64(end, elapsed);
+    end = fw_append_u64(end, elapsed);
     *end++ = '\n';
     *end = '\0';
     sh_write0(line);

@@ -7,51 +7,22 @@
 #include "model.h"
 #include "semihost.h"
 #include "stack.h"
+#include "text.h"
 #include "ticks.h"
 
 extern const int8_t mnc_fw_input[MNC_INPUT_SIZE];
 
 #define LINE_BYTES 32
 
-static char *append_text(char *dst, const char *text)
-{
-    while (*text != '\0') {
-        *dst++ = *text++;
-    }
-    return dst;
-}
-
-static char *append_u64(char *dst, uint64_t value)
-{
-    char digits[20];
-    int count = 0;
-    do {
-        digits[count++] = (char)('0' + (int)(value % 10u));
-        value /= 10u;
-    } while (value != 0u);
-    while (count > 0) {
-        *dst++ = digits[--count];
-    }
-    return dst;
-}
-
-static char *append_hex_byte(char *dst, uint8_t value)
-{
-    static const char hex[] = "0123456789abcdef";
-    *dst++ = hex[value >> 4];
-    *dst++ = hex[value & 0xFu];
-    return dst;
-}
-
 static void print_output(const int8_t *output)
 {
     char line[16 + 2 * LINE_BYTES + 2];
     for (uint32_t start = 0; start < MNC_OUTPUT_SIZE; start += LINE_BYTES) {
-        char *end = append_text(line, "MNC-OUT ");
+        char *end = fw_append_text(line, "MNC-OUT ");
         for (uint32_t i = start; i < start + LINE_BYTES && i < MNC_OUTPUT_SIZE; ++i) {
-            end = append_hex_byte(end, (uint8_t)output[i]);
+            end = fw_append_hex_byte(end, (uint8_t)output[i]);
         }
-        end = append_text(end, "\n");
+        end = fw_append_text(end, "\n");
         *end = '\0';
         sh_write0(line);
     }
@@ -60,13 +31,13 @@ static void print_output(const int8_t *output)
 static void print_count(const char *tag, int index, uint64_t ticks)
 {
     char line[64];
-    char *end = append_text(line, tag);
+    char *end = fw_append_text(line, tag);
     if (index >= 0) {
-        end = append_u64(end, (uint64_t)index);
-        end = append_text(end, " ");
+        end = fw_append_u64(end, (uint64_t)index);
+        end = fw_append_text(end, " ");
     }
-    end = append_u64(end, ticks);
-    end = append_text(end, "\n");
+    end = fw_append_u64(end, ticks);
+    end = fw_append_text(end, "\n");
     *end = '\0';
     sh_write0(line);
 }

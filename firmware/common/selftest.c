@@ -7,39 +7,22 @@
 #endif
 
 #include "semihost.h"
+#include "text.h"
 
 static volatile float factor_a = 1.5f;
 static volatile float factor_b = -2.25f;
 static volatile int8_t vector_a[16] = {1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12, 13, -14, 15, -128};
 static volatile int8_t vector_b[16] = {127, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2};
 
-static char *append_i32(char *dst, int32_t value)
-{
-    char digits[11];
-    int count = 0;
-    uint32_t magnitude = value < 0 ? 0u - (uint32_t)value : (uint32_t)value;
-    if (value < 0) {
-        *dst++ = '-';
-    }
-    do {
-        digits[count++] = (char)('0' + (int)(magnitude % 10u));
-        magnitude /= 10u;
-    } while (magnitude != 0u);
-    while (count > 0) {
-        *dst++ = digits[--count];
-    }
-    return dst;
-}
-
 int main(void)
 {
     char line[64] = "MNC-SELFTEST ";
-    char *end = append_i32(line + 13, (int32_t)(factor_a * factor_b * 1000.0f));
+    char *end = fw_append_i32(line + 13, (int32_t)(factor_a * factor_b * 1000.0f));
     *end++ = ' ';
 #if defined(__ARM_FEATURE_MVE)
     const int8x16_t a = vld1q_s8((const int8_t *)vector_a);
     const int8x16_t b = vld1q_s8((const int8_t *)vector_b);
-    end = append_i32(end, vmladavq_s8(a, b));
+    end = fw_append_i32(end, vmladavq_s8(a, b));
 #else
     (void)vector_a;
     (void)vector_b;

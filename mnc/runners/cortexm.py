@@ -29,7 +29,7 @@ from mnc.targets import Target, load_target
 
 FIRMWARE_DIR = Path(__file__).resolve().parent.parent.parent / "firmware"
 COMMON_DIR = FIRMWARE_DIR / "common"
-SUPPORT_SOURCES = ("startup.c", "semihost.c", "ticks.c", "stack.c")
+SUPPORT_SOURCES = ("startup.c", "semihost.c", "ticks.c", "stack.c", "text.c")
 HARNESS = "harness.c"
 CALIBRATION = "calibrate.c"
 SELF_TEST = "selftest.c"

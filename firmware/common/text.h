@@ -1,0 +1,13 @@
+/* Tiny number formatting for the firmware's report lines (no printf: keeps newlib's stdio out).
+ * Each function writes at `dst` without a terminating NUL and returns the new end. */
+#ifndef MNC_FW_TEXT_H
+#define MNC_FW_TEXT_H
+
+#include <stdint.h>
+
+char *fw_append_text(char *dst, const char *text);
+char *fw_append_u64(char *dst, uint64_t value);
+char *fw_append_i32(char *dst, int32_t value);
+char *fw_append_hex_byte(char *dst, uint8_t value);
+
+#endif
