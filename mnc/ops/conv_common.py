@@ -233,11 +233,11 @@ def int32_array(values: np.ndarray) -> bool:
 
 # ---- DSP-extension kernels (chosen at compile time by target.has("dsp")) ---------------------------
 # Layouts and the fast requantization are described in templates/kernels/mnc_gemm_dsp_s8.h and
-# mnc_requant_dsp_s8.h. Weights stay int8 for the GEMM kernels (4 per word, unpacked with SXTB16);
-# only depthwise weights are pre-widened to int16 (they are a small share of the flash).
+# mnc_requant_dsp_s8.h. Weights stay int8 (GEMM: 4 per word, unpacked with SXTB16; depthwise: the
+# IR layout itself). Per channel: {bias, multiplier} int32 and an int8 (right shift - 1).
 
-DSP_QUANT_FIELDS = 4
 DSP_FAST_ACC_LIMIT = 2**29   # |acc| below this: SMMULR(2 * acc) and the cheap rounding cannot overflow
+_HALF = 1 << 30              # multiplier 0.5: see constant_channels
 
 
 def dsp_gemm_weights(w2d: np.ndarray) -> np.ndarray:
@@ -251,17 +251,6 @@ def dsp_gemm_weights(w2d: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(blocks).view("<i4").reshape(-1)
 
 
-def dsp_depthwise_weights(w: np.ndarray) -> np.ndarray:
-    """[1, KH, KW, C] int8 -> int16 [ceil(C/4)][KH*KW][4] with channels ordered 0, 2, 1, 3 per group
-    (the lanes SXTAB16 produces), zero padded."""
-    _, kh, kw, c = w.shape
-    groups = -(-c // 4)
-    padded = np.zeros((kh * kw, groups * 4), np.int16)
-    padded[:, :c] = w.reshape(kh * kw, c)
-    lanes = padded.reshape(kh * kw, groups, 4)[:, :, [0, 2, 1, 3]]
-    return np.ascontiguousarray(lanes.transpose(1, 0, 2)).reshape(-1)
-
-
 def dsp_fast_requant(acc_bound: np.ndarray, shift: np.ndarray) -> bool:
     """True when the DSP fast requantization equals TFLite's for every reachable accumulator:
     every right shift in [1, 31] and |acc| < 2^29 (see mnc_requant_dsp_s8.h)."""
@@ -270,17 +259,35 @@ def dsp_fast_requant(acc_bound: np.ndarray, shift: np.ndarray) -> bool:
                 and np.max(np.asarray(acc_bound, np.int64), initial=0) < DSP_FAST_ACC_LIMIT)
 
 
-def dsp_quant_records(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray, fast: bool, pad_to: int
-                      ) -> np.ndarray:
-    """Per channel {bias, multiplier, right shift, rounding} as int32, padded with zero records to a
-    multiple of `pad_to` channels."""
-    right = -np.asarray(shift, np.int64)
-    rounding = np.where(right >= 1, 1 << np.clip(right - 1, 0, 62), 0) if fast else np.zeros_like(right)
-    records = np.stack([np.asarray(bias, np.int64), np.asarray(mult, np.int64), right, rounding], axis=1)
-    n = records.shape[0]
-    padded = np.zeros((-(-n // pad_to) * pad_to, DSP_QUANT_FIELDS), np.int64)
-    padded[:n] = records
-    return padded.astype(np.int32).reshape(-1)
+def constant_channels(bias: np.ndarray, w2d: np.ndarray, stage: dict
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bias, multiplier, shift) with every channel whose weights are all zero (pruned filters: their
+    output is a constant) rewritten to {4 * v, 0.5, right shift 1}, v = constant - zero point. Both
+    requantization paths map that accumulator to exactly v, and the tiny scales and huge biases of such
+    channels no longer rule out the fast path for the whole layer."""
+    bias = np.asarray(bias, np.int64).copy()
+    mult = np.asarray(stage["multiplier"], np.int64).copy()
+    shift = np.asarray(stage["shift"], np.int64).copy()
+    dead = ~np.any(w2d != 0, axis=1)
+    if np.any(dead):
+        lo, hi = stage["act_range"]
+        zp = stage["output_offset"]
+        out = np.clip(quant.multiply_by_quantized_multiplier(bias[dead], mult[dead], shift[dead]) + zp, lo, hi)
+        bias[dead], mult[dead], shift[dead] = 4 * (out - zp), _HALF, -1
+    return bias, mult, shift
+
+
+def dsp_quant_arrays(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray, pad_to: int) -> dict:
+    """`quant` ({bias, multiplier} int32 per channel) and `shift` (int8 right shift - 1), padded with
+    zero channels to a multiple of `pad_to`."""
+    n = len(bias)
+    padded = -(-n // pad_to) * pad_to
+    records = np.zeros((padded, 2), np.int64)
+    records[:n, 0], records[:n, 1] = bias, mult
+    shifts = np.zeros(padded, np.int64)
+    shifts[:n] = -np.asarray(shift, np.int64) - 1
+    return {"quant": ConstArray("quant", "int32_t", records.reshape(-1)),
+            "shift": ConstArray("shift", "int8_t", shifts)}
 
 
 def folded_acc_bound(bias_folded: np.ndarray, w2d: np.ndarray) -> np.ndarray:
@@ -289,16 +296,16 @@ def folded_acc_bound(bias_folded: np.ndarray, w2d: np.ndarray) -> np.ndarray:
 
 
 def dsp_gemm_params(bias_folded: np.ndarray, w2d: np.ndarray, stage: dict) -> dict:
-    """The fields every DSP GEMM kernel shares: groups, output stage, weights and quant records."""
-    fast = dsp_fast_requant(folded_acc_bound(bias_folded, w2d), stage["shift"])
+    """The fields every DSP GEMM kernel shares: groups, output stage, weights and quant arrays."""
+    bias, mult, shift = constant_channels(bias_folded, w2d, stage)
+    fast = dsp_fast_requant(folded_acc_bound(bias, w2d), shift)
     return {
         "groups": -(-w2d.shape[1] // 4),
         "output_offset": stage["output_offset"],
         "act_min": stage["act_range"][0], "act_max": stage["act_range"][1],
         "fast_requant": int(fast),
         "weights": ConstArray("weights", "int32_t", dsp_gemm_weights(w2d)),
-        "quant": ConstArray("quant", "int32_t",
-                            dsp_quant_records(bias_folded, stage["multiplier"], stage["shift"], fast, 2)),
+        **dsp_quant_arrays(bias, mult, shift, 2),
     }
 
 

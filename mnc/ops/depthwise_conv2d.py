@@ -58,7 +58,9 @@ class DepthwiseConv2D(OpDef):
         stride, pad, dilation = cc.window_attrs(op)
         stage = cc.output_stage(graph, op, oc)
         if cc.wants_dsp(target) and _depth_multiplier(op, graph) == 1:
-            return _dsp_call(op, x, out, w, stride, pad, dilation, stage)
+            call = _dsp_call(op, x, out, w, stride, pad, dilation, stage)
+            if call is not None:
+                return call
         params = {
             "in_h": x[1], "in_w": x[2], "in_c": x[3], "out_h": out[1], "out_w": out[2],
             "depth_multiplier": _depth_multiplier(op, graph),
@@ -77,25 +79,30 @@ class DepthwiseConv2D(OpDef):
                           inputs=[op.inputs[0]], outputs=[op.outputs[0]])
 
 
-def _dsp_call(op, x, out, w, stride, pad, dilation, stage) -> KernelCall:
-    """SIMD across 4 channels; input offset added in the lanes (SXTAB16), so padded taps need no fold."""
+def _dsp_call(op, x, out, w, stride, pad, dilation, stage) -> KernelCall | None:
+    """SIMD across 4 channels with the input offset folded into the bias; None when the folded bias
+    would not fit int32."""
     weights = np.asarray(w.data, np.int8)
     _, kh, kw, c = weights.shape
     w2d = weights.reshape(kh * kw, c).T
-    bound = np.abs(stage["bias"].astype(np.int64)) + 255 * np.abs(w2d.astype(np.int64)).sum(axis=1)
-    fast = cc.dsp_fast_requant(bound, stage["shift"])
+    folded = cc.fold_input_offset(stage["bias"], w2d, stage["input_offset"])
+    if folded is None:
+        return None
+    bias, mult, shift = cc.constant_channels(folded, w2d, stage)
+    fast = cc.dsp_fast_requant(cc.folded_acc_bound(bias, w2d), shift)
     params = {
         "in_h": x[1], "in_w": x[2], "in_c": x[3], "out_h": out[1], "out_w": out[2],
         "kernel_h": kh, "kernel_w": kw, "stride_h": stride[0], "stride_w": stride[1],
         "pad_top": pad[0], "pad_left": pad[2], "dilation_h": dilation[0], "dilation_w": dilation[1],
-        "input_offset": stage["input_offset"], "output_offset": stage["output_offset"],
+        "pad_value": -stage["input_offset"], "output_offset": stage["output_offset"],
         "act_min": stage["act_range"][0], "act_max": stage["act_range"][1],
         "fast_requant": int(fast),
-        "weights": ConstArray("weights", "int16_t", cc.dsp_depthwise_weights(weights)),
-        "quant": ConstArray("quant", "int32_t",
-                            cc.dsp_quant_records(stage["bias"], stage["multiplier"], stage["shift"], fast, 4)),
+        "weights": ConstArray("weights", "int8_t", weights),
+        **cc.dsp_quant_arrays(bias, mult, shift, 4),
     }
-    return cc.dsp_kernel_call("mnc_depthwise_conv2d_dsp_s8", params, op)
+    # Three unpacked rows of the padded width for the 3x3 path (mnc_depthwise_conv2d_dsp_s8.h).
+    scratch = 24 * ((out[2] - 1) * stride[1] + 3)
+    return cc.dsp_kernel_call("mnc_depthwise_conv2d_dsp_s8", params, op, scratch)
 
 
 def _depth_multiplier(op, graph) -> int:

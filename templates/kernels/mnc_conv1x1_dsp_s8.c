@@ -20,7 +20,7 @@ void mnc_conv1x1_dsp_s8(const mnc_conv1x1_dsp_params_t *p, const int8_t *in, int
     uint32_t *cols = (uint32_t *)(void *)scratch;
     int8_t *discard = scratch + 16 * p->groups;   /* outputs of the phantom pixel of an odd count */
     const mnc_dsp_gemm_t g = {p->groups, p->out_c, p->output_offset, p->act_min, p->act_max,
-                              p->fast_requant, p->weights, p->quant};
+                              p->fast_requant, p->weights, p->quant, p->shift};
     const int32_t pixels = p->out_h * p->out_w;
     int32_t pix = 0;
     for (; pix + 1 < pixels; pix += 2) {

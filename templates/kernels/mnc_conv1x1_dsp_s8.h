@@ -14,8 +14,8 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t fast_requant;             /* 1: compile time proved the fast requantization exact */
     const int32_t *weights;           /* int8 x 4 per word: [ceil(out_c / 2)][groups][2] (mnc_gemm_dsp_s8.h) */
-    const int32_t *quant;             /* [out_c rounded up to even][4]: bias + input_offset * sum(w),
-                                         multiplier, right shift, rounding */
+    const int32_t *quant;             /* [out rounded up to even][2]: bias + input_offset * sum(w), multiplier */
+    const int8_t *shift;              /* [out rounded up to even]: right shift - 1 (-TFLite shift - 1) */
 } mnc_conv1x1_dsp_params_t;
 
 /* scratch: 16 * groups + out_c bytes, 4-byte aligned. */

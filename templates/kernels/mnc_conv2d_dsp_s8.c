@@ -42,7 +42,7 @@ static void mnc_conv2d_dsp_column(const mnc_conv2d_dsp_params_t *p, const int8_t
 {
     const int32_t oy = pix / p->out_w;
     mnc_conv2d_dsp_gather(p, in, oy, pix - oy * p->out_w, row);
-    mnc_dsp_unpack(row, p->kernel_h * p->kernel_w * p->in_c, slot, 4);
+    mnc_dsp_unpack(row, 4 * p->groups, slot, 4);   /* whole groups: the row's tail stays zero */
 }
 
 void mnc_conv2d_dsp_s8(const mnc_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
@@ -50,8 +50,9 @@ void mnc_conv2d_dsp_s8(const mnc_conv2d_dsp_params_t *p, const int8_t *in, int8_
     uint32_t *cols = (uint32_t *)(void *)scratch;
     int8_t *row = scratch + 16 * p->groups;
     int8_t *discard = row + 4 * p->groups;   /* outputs of the phantom pixel of an odd count */
+    memset(row, 0, (size_t)(4 * p->groups));   /* the bytes past the window in the last group */
     const mnc_dsp_gemm_t g = {p->groups, p->out_c, p->output_offset, p->act_min, p->act_max,
-                              p->fast_requant, p->weights, p->quant};
+                              p->fast_requant, p->weights, p->quant, p->shift};
     const int32_t pixels = p->out_h * p->out_w;
     int32_t pix = 0;
     for (; pix + 1 < pixels; pix += 2) {

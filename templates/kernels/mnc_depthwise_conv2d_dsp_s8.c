@@ -1,35 +1,20 @@
-/* Depthwise convolution with SIMD across channels: NHWC keeps 4 channels of a pixel in one word,
- * SXTAB16 unpacks it to int16 lanes with the input offset added ([c0, c2] and [c1, c3]), and
- * SMLABB/SMLATT multiply each lane by its channel's weight, pre-widened to int16 and re-laid per
- * tap as [c0, c2, c1, c3] at compile time (depthwise weights are small, so the doubled flash is too).
- * Padded taps are skipped, as in TFLite; a full 3x3 window takes an unrolled path. */
+/* Depthwise convolution with SIMD across channels. NHWC keeps 4 channels of a pixel in one word:
+ * SXTB16 unpacks it into int16 lanes [c0, c2] and [c1, c3], and SMLABB/SMLATT multiply each lane by
+ * its channel's weight. The input offset is folded into the bias at compile time, so padded taps read
+ * the input zero point (adding exactly 0, as TFLite's skipped taps do).
+ *
+ * Channel groups of 4 are the outer loop. For 3x3 (dilation 1, any stride and pads) a group's weights
+ * are unpacked once into 18 words on the stack (doubled when the fast requantization is used, which
+ * then needs no doubling per output), and each input row once into a ring of three padded, unpacked
+ * rows in scratch: every output pixel then takes the same branch-free path, 2 LDRD + 4 MAC per tap.
+ * Other kernel shapes and a last group of fewer than 4 channels take a general path with the same
+ * arithmetic. */
 #include "mnc_depthwise_conv2d_dsp_s8.h"
 
 #include "mnc_requant_dsp_s8.h"
 
-typedef struct {
-    int32_t ky_lo, ky_hi, kx_lo, kx_hi;
-} mnc_dw_dsp_window_t;
-
-static inline int32_t mnc_sxtab16_hi(uint32_t acc, uint32_t x)
-{
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
-    return r;
-}
-
-/* Taps k in [*lo, *hi) of a window starting at `origin` that fall inside [0, size). */
-static void mnc_dw_dsp_tap_range(int32_t origin, int32_t dilation, int32_t kernel, int32_t size,
-                                 int32_t *lo, int32_t *hi)
-{
-    const int32_t first = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
-    const int32_t last = size - 1 - origin < 0 ? 0 : MNC_MIN(kernel, (size - 1 - origin) / dilation + 1);
-    *lo = first;
-    *hi = MNC_MAX(first, last);
-}
-
-/* The first `lanes` channels at x, zero beyond: the last group must not read past the tensor. */
-static inline uint32_t mnc_dw_dsp_load(const int8_t *x, int32_t lanes)
+/* The first `lanes` bytes at x, zero beyond: a last partial group must not read past its array. */
+static inline uint32_t mnc_dw_load(const int8_t *x, int32_t lanes)
 {
     if (lanes == 4) {
         return mnc_load_u32(x);
@@ -39,89 +24,259 @@ static inline uint32_t mnc_dw_dsp_load(const int8_t *x, int32_t lanes)
     return mnc_load_u32(bytes);
 }
 
-/* acc[0..3] (channels 0, 2, 1, 3 of the group) += one tap. */
-static inline __attribute__((always_inline)) void mnc_dw_dsp_tap(uint32_t v, const int16_t *w, uint32_t off2,
-                                                                 int32_t acc[4])
-{
-    const int32_t xl = __sxtab16(off2, v);
-    const int32_t xh = mnc_sxtab16_hi(off2, v);
-    const int32_t wl = (int32_t)mnc_load_u32(w);
-    const int32_t wh = (int32_t)mnc_load_u32(w + 2);
-    acc[0] = __smlabb(xl, wl, acc[0]);
-    acc[1] = __smlatt(xl, wl, acc[1]);
-    acc[2] = __smlabb(xh, wh, acc[2]);
-    acc[3] = __smlatt(xh, wh, acc[3]);
-}
+/* acc[0..3] (channels 0..3) += the 4 channels of input word v times weight lanes wl = [w0, w2] and
+ * wh = [w1, w3]. */
+#define MNC_DW_TAP(v, wl, wh, acc)                                                                 \
+    do {                                                                                         \
+        const uint32_t v_ = (v);                                                                 \
+        const int32_t xl_ = __sxtb16(v_), xh_ = mnc_sxtb16_hi(v_);                               \
+        acc[0] = __smlabb(xl_, (wl), acc[0]);                                                    \
+        acc[2] = __smlatt(xl_, (wl), acc[2]);                                                    \
+        acc[1] = __smlabb(xh_, (wh), acc[1]);                                                    \
+        acc[3] = __smlatt(xh_, (wh), acc[3]);                                                    \
+    } while (0)
 
-/* Taps of window `win` for the group whose top-left tap is in[origin] (origin may be a padded
- * position; only in-range taps are read) with weights w. */
-static inline __attribute__((always_inline)) void mnc_dw_dsp_window(const mnc_depthwise_conv2d_dsp_params_t *p,
-        const int8_t *in, int32_t origin, const int16_t *w, const mnc_dw_dsp_window_t *win, int32_t kernel_w, int32_t lanes,
-        uint32_t off2, int32_t acc[4])
+/* Requantize acc[0..lanes) and store them to y (`doubled`: see mnc_dsp_output). */
+static inline __attribute__((always_inline)) void mnc_dw_store(const int32_t acc[4], const int32_t *mult,
+        const int32_t *shift, const mnc_dsp_out_t *o, int8_t *y, int32_t lanes, int fast, int full, int doubled)
 {
-    const int32_t dx = p->dilation_w * p->in_c;
-    const int32_t dy = p->dilation_h * p->in_w * p->in_c;
-    for (int32_t ky = win->ky_lo; ky < win->ky_hi; ky++) {
-        for (int32_t kx = win->kx_lo; kx < win->kx_hi; kx++) {
-            const uint32_t v = mnc_dw_dsp_load(in + origin + ky * dy + kx * dx, lanes);
-            mnc_dw_dsp_tap(v, w + (ky * kernel_w + kx) * 4, off2, acc);
-        }
-    }
-}
-
-/* A whole 3x3 window of 4 channels, unrolled. */
-static void mnc_dw_dsp_3x3(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int32_t origin,
-                           const int16_t *w, uint32_t off2, int32_t acc[4])
-{
-    static const mnc_dw_dsp_window_t full = {0, 3, 0, 3};
-    mnc_dw_dsp_window(p, in, origin, w, &full, 3, 4, off2, acc);
-}
-
-static inline void mnc_dw_dsp_store(const mnc_depthwise_conv2d_dsp_params_t *p, const int32_t acc[4],
-                                    const int32_t *q, int8_t *y, int32_t lanes)
-{
-    static const int32_t lane_of_channel[4] = {0, 2, 1, 3};
     for (int32_t c = 0; c < lanes; c++) {
-        const int32_t *qc = q + c * MNC_DSP_QUANT_FIELDS;
-        y[c] = mnc_dsp_output(acc[lane_of_channel[c]], qc, p->fast_requant, p->output_offset, p->act_min,
-                              p->act_max);
+        y[c] = (int8_t)mnc_dsp_output(acc[c], mult[c], shift[c], o, fast, full, doubled);
     }
 }
 
-static void mnc_dw_dsp_pixel(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int8_t *y,
-                             int32_t oy, int32_t ox, uint32_t off2)
+/* ---- 3x3, dilation 1, 4 channels ------------------------------------------------------------- */
+
+/* The assembly below addresses the fields by byte offset: w at 0, bias at 72, mult at 88, shift at 104. */
+typedef struct {
+    int32_t w[18];                 /* per tap: [w0, w2], [w1, w3] (doubled on the fast path) */
+    int32_t bias[4], mult[4], shift[4];
+} mnc_dw_group_t;
+
+static void mnc_dw_group_setup(const mnc_depthwise_conv2d_dsp_params_t *p, int32_t c, int32_t taps, int fast,
+                               mnc_dw_group_t *g)
 {
-    const int32_t iy0 = oy * p->stride_h - p->pad_top;
-    const int32_t ix0 = ox * p->stride_w - p->pad_left;
-    mnc_dw_dsp_window_t win;
-    mnc_dw_dsp_tap_range(iy0, p->dilation_h, p->kernel_h, p->in_h, &win.ky_lo, &win.ky_hi);
-    mnc_dw_dsp_tap_range(ix0, p->dilation_w, p->kernel_w, p->in_w, &win.kx_lo, &win.kx_hi);
-    const int full_3x3 = p->kernel_h == 3 && p->kernel_w == 3 && win.ky_lo == 0 && win.ky_hi == 3 &&
-                         win.kx_lo == 0 && win.kx_hi == 3;
-    const int32_t taps = p->kernel_h * p->kernel_w;
-    const int32_t origin = (iy0 * p->in_w + ix0) * p->in_c;
-    const int16_t *w = p->weights;
-    const int32_t *q = p->quant;
-    for (int32_t c = 0; c < p->in_c; c += 4) {
-        const int32_t lanes = MNC_MIN(4, p->in_c - c);
-        int32_t acc[4] = {q[0], q[2 * MNC_DSP_QUANT_FIELDS], q[MNC_DSP_QUANT_FIELDS], q[3 * MNC_DSP_QUANT_FIELDS]};
-        if (full_3x3 && lanes == 4) {
-            mnc_dw_dsp_3x3(p, in, origin + c, w, off2, acc);
-        } else {
-            mnc_dw_dsp_window(p, in, origin + c, w, &win, p->kernel_w, lanes, off2, acc);
+    for (int32_t t = 0; t < taps; t++) {
+        const uint32_t v = mnc_load_u32(p->weights + t * p->in_c + c);
+        int32_t lo = __sxtb16(v), hi = mnc_sxtb16_hi(v);
+        if (fast) {   /* 2 * w fits int16 */
+            lo = __sadd16(lo, lo);
+            hi = __sadd16(hi, hi);
         }
-        mnc_dw_dsp_store(p, acc, q, y + c, lanes);
-        w += taps * 4;
-        q += 4 * MNC_DSP_QUANT_FIELDS;
+        g->w[2 * t] = lo;
+        g->w[2 * t + 1] = hi;
+    }
+    for (int32_t k = 0; k < 4; k++) {
+        const int32_t bias = p->quant[(c + k) * MNC_DSP_QUANT_FIELDS];
+        g->bias[k] = fast ? 2 * bias : bias;
+        g->mult[k] = p->quant[(c + k) * MNC_DSP_QUANT_FIELDS + 1];
+        g->shift[k] = p->shift[c + k];
     }
 }
 
-void mnc_depthwise_conv2d_dsp_s8(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out)
+/* The 3x3 path works from unpacked rows: each input row a group needs is unpacked once into the
+ * scratch ring (3 rows of [padded width][2 words]: [c0, c2], [c1, c3] per pixel), with the left and
+ * right padding stored as the unpacked zero point and rows outside the input entirely zero point.
+ * Every output pixel is then an interior pixel: per tap one LDRD of input and one of weights. */
+
+/* Width of a padded, unpacked row: every window of the output row fits. */
+static inline int32_t mnc_dw_padded_w(const mnc_depthwise_conv2d_dsp_params_t *p)
 {
-    const uint32_t off2 = ((uint32_t)p->input_offset & 0xFFFFu) * 0x10001u;   /* offset in both lanes */
+    return (p->out_w - 1) * p->stride_w + 3;
+}
+
+/* Row iy of the group at `in` (channel offset applied) into dst, padded_w pixels starting at column
+ * -pad_left. */
+static void mnc_dw_unpack_row(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int32_t iy,
+                              uint32_t pad4, uint32_t *dst)
+{
+    const int32_t padded_w = mnc_dw_padded_w(p);
+    const uint32_t pad_lo = (uint32_t)__sxtb16(pad4), pad_hi = (uint32_t)mnc_sxtb16_hi(pad4);
+    int32_t first = 0, last = 0;   /* columns [first, last) of dst hold input pixels */
+    if (iy >= 0 && iy < p->in_h) {
+        first = MNC_MIN(p->pad_left, padded_w);
+        last = MNC_MAX(first, MNC_MIN(padded_w, p->pad_left + p->in_w));
+    }
+    int32_t i = 0;
+    for (; i < first; i++) {
+        dst[2 * i] = pad_lo;
+        dst[2 * i + 1] = pad_hi;
+    }
+    if (i < last) {   /* the row is inside the input */
+        const int8_t *x = in + (iy * p->in_w + (first - p->pad_left)) * p->in_c;
+        for (; i < last; i++, x += p->in_c) {
+            const uint32_t v = mnc_load_u32(x);
+            dst[2 * i] = (uint32_t)__sxtb16(v);
+            dst[2 * i + 1] = (uint32_t)mnc_sxtb16_hi(v);
+        }
+    }
+    for (; i < padded_w; i++) {
+        dst[2 * i] = pad_lo;
+        dst[2 * i + 1] = pad_hi;
+    }
+}
+
+/* One tap: LDRD of the unpacked input pixel, LDRD of its weights, 4 multiply-accumulates. */
+#define MNC_DW_ASM_TAP(row, xoff, woff)                                                            \
+    "ldrd %[xl], %[xh], [%[" row "], #" xoff "]\n\t"                                             \
+    "ldrd %[wl], %[wh], [%[w], #" woff "]\n\t"                                                   \
+    "smlabb %[a0], %[xl], %[wl], %[a0]\n\t"                                                      \
+    "smlatt %[a2], %[xl], %[wl], %[a2]\n\t"                                                      \
+    "smlabb %[a1], %[xh], %[wh], %[a1]\n\t"                                                      \
+    "smlatt %[a3], %[xh], %[wh], %[a3]\n\t"
+
+#define MNC_DW_ASM_ROW(row, w0)                                                                    \
+    MNC_DW_ASM_TAP(row, "0", #w0) MNC_DW_ASM_TAP(row, "8", "(" #w0 "+8)")                         \
+    MNC_DW_ASM_TAP(row, "16", "(" #w0 "+16)")
+
+/* Requantize four accumulators and store them to y[0..3]. */
+static inline __attribute__((always_inline)) void mnc_dw_3x3_out(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+        const mnc_dw_group_t *g, const mnc_dsp_out_t *o, int8_t *y, int fast, int full)
+{
+    const int32_t r0 = mnc_dsp_output(a0, g->mult[0], g->shift[0], o, fast, full, fast);
+    const int32_t r1 = mnc_dsp_output(a1, g->mult[1], g->shift[1], o, fast, full, fast);
+    const int32_t r2 = mnc_dsp_output(a2, g->mult[2], g->shift[2], o, fast, full, fast);
+    const int32_t r3 = mnc_dsp_output(a3, g->mult[3], g->shift[3], o, fast, full, fast);
+    y[0] = (int8_t)r0;
+    y[1] = (int8_t)r1;
+    y[2] = (int8_t)r2;
+    y[3] = (int8_t)r3;
+}
+
+/* The fast, full-range output stage of four accumulators in assembly (GCC reloads every constant
+ * separately): per lane SMMULR, the rounding shift, + (1 + 2 * zero point), SSAT #8 of half. */
+#define MNC_DW_ASM_OUT(a, m, sh, k)                                                                \
+    "smmulr %[" a "], %[" a "], %[" m "]\n\t"                                                    \
+    "add %[" a "], %[" a "], %[" a "], asr #31\n\t"                                              \
+    "asr %[" a "], %[" a "], %[" sh "]\n\t"                                                      \
+    "add %[" a "], %[" a "], %[rz]\n\t"                                                          \
+    "ssat %[" a "], #8, %[" a "], asr #1\n\t"                                                    \
+    "strb %[" a "], [%[y], #" k "]\n\t"
+
+/* volatile: the asm's only effect is its stores. */
+static inline __attribute__((always_inline)) void mnc_dw_3x3_out_fast_full(int32_t a0, int32_t a1, int32_t a2,
+        int32_t a3, const mnc_dw_group_t *g, int32_t round_zp, int8_t *y)
+{
+    uint32_t m0, m1, s0, s1;
+    __asm__ volatile("ldrd %[m0], %[m1], [%[g], #88]\n\t"
+            "ldrd %[s0], %[s1], [%[g], #104]\n\t"
+            MNC_DW_ASM_OUT("a0", "m0", "s0", "0") MNC_DW_ASM_OUT("a1", "m1", "s1", "1")
+            "ldrd %[m0], %[m1], [%[g], #96]\n\t"
+            "ldrd %[s0], %[s1], [%[g], #112]\n\t"
+            MNC_DW_ASM_OUT("a2", "m0", "s0", "2") MNC_DW_ASM_OUT("a3", "m1", "s1", "3")
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [m0] "=&r"(m0), [m1] "=&r"(m1),
+              [s0] "=&r"(s0), [s1] "=&r"(s1)
+            : [g] "r"(g), [rz] "r"(round_zp), [y] "r"(y)
+            : "memory");
+}
+
+/* One output row from the three unpacked rows r0..r2 (each starting at the row's first window).
+ * The taps are in assembly because GCC 12 spills the accumulators inside a tap loop; the
+ * accumulators start from the bias, which follows the 18 weight words in mnc_dw_group_t. */
+static inline __attribute__((always_inline)) void mnc_dw_3x3_row(const uint32_t *r0, const uint32_t *r1,
+        const uint32_t *r2, int8_t *y, int32_t n, int32_t ch, int32_t stride, const mnc_dw_group_t *g,
+        const mnc_dsp_out_t *o, int fast, int full)
+{
+    for (; n > 0; n--, y += ch, r0 += 2 * stride, r1 += 2 * stride, r2 += 2 * stride) {
+        int32_t a0, a1, a2, a3;
+        uint32_t xl, xh, wl, wh;
+        __asm__("ldrd %[a0], %[a1], [%[w], #72]\n\t"
+                "ldrd %[a2], %[a3], [%[w], #80]\n\t"
+                MNC_DW_ASM_ROW("r0", 0) MNC_DW_ASM_ROW("r1", 24) MNC_DW_ASM_ROW("r2", 48)
+                : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xl] "=&r"(xl), [xh] "=&r"(xh),
+                  [wl] "=&r"(wl), [wh] "=&r"(wh)
+                : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [w] "r"(g->w)
+                : "memory");
+        if (fast && full) {
+            mnc_dw_3x3_out_fast_full(a0, a1, a2, a3, g, o->round_zp, y);
+        } else {
+            mnc_dw_3x3_out(a0, a1, a2, a3, g, o, y, fast, full);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void mnc_dw_3x3_plane(const mnc_depthwise_conv2d_dsp_params_t *p,
+        const int8_t *in, int8_t *out, const mnc_dw_group_t *g, uint32_t pad4, uint32_t *ring, int fast,
+        int full)
+{
+    const mnc_dsp_out_t o = mnc_dsp_out(p->output_offset, p->act_min, p->act_max);
+    const int32_t row_words = 2 * mnc_dw_padded_w(p);
+    int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN};   /* input row in each ring slot */
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+        const uint32_t *rows[3];
+        for (int32_t ky = 0; ky < 3; ky++) {
+            const int32_t iy = oy * p->stride_h - p->pad_top + ky;
+            const int32_t slot = (iy % 3 + 3) % 3;
+            uint32_t *dst = ring + slot * row_words;
+            if (held[slot] != iy) {
+                mnc_dw_unpack_row(p, in, iy, pad4, dst);
+                held[slot] = iy;
+            }
+            rows[ky] = dst;
+        }
+        mnc_dw_3x3_row(rows[0], rows[1], rows[2], out + oy * p->out_w * p->in_c, p->out_w, p->in_c, p->stride_w,
+                       g, &o, fast, full);
+    }
+}
+
+static void mnc_dw_3x3_group(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out,
+                             int32_t c, uint32_t pad4, uint32_t *ring)
+{
+    mnc_dw_group_t g;
+    mnc_dw_group_setup(p, c, 9, p->fast_requant, &g);
+#define MNC_DW_3X3_BODY(fast, full) mnc_dw_3x3_plane(p, in + c, out + c, &g, pad4, ring, fast, full)
+    MNC_DSP_SPECIALISE(p->fast_requant, mnc_dsp_full_range(p->act_min, p->act_max), MNC_DW_3X3_BODY);
+#undef MNC_DW_3X3_BODY
+}
+
+/* ---- any kernel, dilation, or a partial group --------------------------------------------------- */
+
+static void mnc_dw_general_group(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out,
+                                 int32_t c, int32_t lanes, uint32_t pad4)
+{
+    const mnc_dsp_out_t o = mnc_dsp_out(p->output_offset, p->act_min, p->act_max);
+    int32_t bias[4], mult[4], shift[4];
+    for (int32_t k = 0; k < 4; k++) {
+        bias[k] = p->quant[(c + k) * MNC_DSP_QUANT_FIELDS];
+        mult[k] = p->quant[(c + k) * MNC_DSP_QUANT_FIELDS + 1];
+        shift[k] = p->shift[c + k];
+    }
     for (int32_t oy = 0; oy < p->out_h; oy++) {
         for (int32_t ox = 0; ox < p->out_w; ox++) {
-            mnc_dw_dsp_pixel(p, in, out + (oy * p->out_w + ox) * p->in_c, oy, ox, off2);
+            const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+            int32_t acc[4] = {bias[0], bias[1], bias[2], bias[3]};
+            for (int32_t ky = 0; ky < p->kernel_h; ky++) {
+                const int32_t iy = iy0 + ky * p->dilation_h;
+                for (int32_t kx = 0; kx < p->kernel_w; kx++) {
+                    const int32_t ix = ix0 + kx * p->dilation_w;
+                    const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+                    const uint32_t v = inside ? mnc_dw_load(in + (iy * p->in_w + ix) * p->in_c + c, lanes) : pad4;
+                    const uint32_t w = mnc_dw_load(p->weights + (ky * p->kernel_w + kx) * p->in_c + c, lanes);
+                    MNC_DW_TAP(v, __sxtb16(w), mnc_sxtb16_hi(w), acc);
+                }
+            }
+            int8_t *y = out + (oy * p->out_w + ox) * p->in_c + c;
+            if (p->fast_requant) {
+                mnc_dw_store(acc, mult, shift, &o, y, lanes, 1, 0, 0);
+            } else {
+                mnc_dw_store(acc, mult, shift, &o, y, lanes, 0, 0, 0);
+            }
+        }
+    }
+}
+
+void mnc_depthwise_conv2d_dsp_s8(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out,
+                                 int8_t *scratch)
+{
+    uint32_t *ring = (uint32_t *)(void *)scratch;
+    const uint32_t pad4 = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+    const int fast_shape = p->kernel_h == 3 && p->kernel_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
+    for (int32_t c = 0; c < p->in_c; c += 4) {
+        const int32_t lanes = MNC_MIN(4, p->in_c - c);
+        if (fast_shape && lanes == 4) {
+            mnc_dw_3x3_group(p, in, out, c, pad4, ring);
+        } else {
+            mnc_dw_general_group(p, in, out, c, lanes, pad4);
         }
     }
 }

@@ -12,14 +12,18 @@ typedef struct {
     int32_t stride_h, stride_w;
     int32_t pad_top, pad_left;        /* bottom/right padding is implied by out_h/out_w */
     int32_t dilation_h, dilation_w;
-    int32_t input_offset;             /* -input_zero_point */
+    int32_t pad_value;                /* input zero point: padded taps then add (zp - zp) * w = 0 */
     int32_t output_offset;            /* output_zero_point */
     int32_t act_min, act_max;
     int32_t fast_requant;             /* 1: compile time proved the fast requantization exact */
-    const int16_t *weights;           /* [ceil(in_c / 4)][kernel_h * kernel_w][4]: channels 0, 2, 1, 3 */
-    const int32_t *quant;             /* [in_c rounded up to 4][4]: bias, multiplier, right shift, rounding */
+    const int8_t *weights;            /* [kernel_h * kernel_w][in_c], the IR layout */
+    const int32_t *quant;             /* [in_c rounded up to 4][2]: bias + input_offset * sum(w), multiplier */
+    const int8_t *shift;              /* [in_c rounded up to 4]: right shift - 1 (-TFLite shift - 1) */
 } mnc_depthwise_conv2d_dsp_params_t;
 
-void mnc_depthwise_conv2d_dsp_s8(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out);
+/* scratch: 24 * ((out_w - 1) * stride_w + 3) bytes, 4-byte aligned (three unpacked rows for the
+ * 3x3 path; other kernel shapes do not use it). */
+void mnc_depthwise_conv2d_dsp_s8(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out,
+                                 int8_t *scratch);
 
 #endif

@@ -9,7 +9,7 @@ void mnc_fully_connected_dsp_s8(const mnc_fully_connected_dsp_params_t *p, const
 {
     uint32_t *cols = (uint32_t *)(void *)scratch;
     const mnc_dsp_gemm_t g = {p->groups, p->out_size, p->output_offset, p->act_min, p->act_max,
-                              p->fast_requant, p->weights, p->quant};
+                              p->fast_requant, p->weights, p->quant, p->shift};
     mnc_dsp_unpack(in, p->in_size, cols, 2);
     mnc_dsp_gemm_1px(&g, cols, out);
 }

@@ -16,7 +16,8 @@ typedef struct {
     int32_t output_offset, act_min, act_max;
     int32_t fast_requant;
     const int32_t *weights;           /* int8 x 4 per word: [ceil(out_c / 2)][groups][2], zero padded */
-    const int32_t *quant;             /* [out_c rounded up to even][MNC_DSP_QUANT_FIELDS] */
+    const int32_t *quant;             /* [out_c rounded up to even][2]: bias, multiplier */
+    const int8_t *shift;              /* [out_c rounded up to even]: right shift - 1 */
 } mnc_dsp_gemm_t;
 
 /* n int8 values -> words `stride` apart from dst (one pixel slot of a column buffer); values past n
@@ -118,63 +119,82 @@ static inline void mnc_dsp_dot_1x2(const uint32_t *cols, const uint32_t *w, int3
     acc[1] = a1;
 }
 
+/* The four outputs of one channel pair (channel 1 is not stored when `pair` is 0). Every constant is
+ * read before the int8 stores, which the compiler must assume alias it. */
+static inline __attribute__((always_inline)) void mnc_dsp_gemm_2x2(const uint32_t *cols, const uint32_t *w,
+        int32_t groups, const int32_t *q, const int8_t *sh, const mnc_dsp_out_t *o, int8_t *y0, int8_t *y1,
+        int pair, int fast, int full)
+{
+    const int32_t m0 = q[1], m1 = q[3], s0 = sh[0], s1 = sh[1];
+    int32_t acc[4] = {q[0], q[2], q[0], q[2]};
+    mnc_dsp_dot_2x2(cols, w, groups, acc);
+    const int32_t r00 = mnc_dsp_output(acc[0], m0, s0, o, fast, full, 0);
+    const int32_t r10 = mnc_dsp_output(acc[2], m0, s0, o, fast, full, 0);
+    y0[0] = (int8_t)r00;
+    y1[0] = (int8_t)r10;
+    if (pair) {
+        const int32_t r01 = mnc_dsp_output(acc[1], m1, s1, o, fast, full, 0);
+        const int32_t r11 = mnc_dsp_output(acc[3], m1, s1, o, fast, full, 0);
+        y0[1] = (int8_t)r01;
+        y1[1] = (int8_t)r11;
+    }
+}
+
 static inline __attribute__((always_inline)) void mnc_dsp_gemm_2px_body(const mnc_dsp_gemm_t *g,
-        const uint32_t *cols, int8_t *y0, int8_t *y1, int32_t fast)
+        const uint32_t *cols, int8_t *y0, int8_t *y1, int fast, int full)
 {
     const uint32_t *w = (const uint32_t *)(const void *)g->weights;   /* same type but for signedness */
     const int32_t *q = g->quant;
-    const int32_t zp = g->output_offset, lo = g->act_min, hi = g->act_max;
-    for (int32_t oc = 0; oc < g->out_c; oc += 2) {
-        const int32_t *q1 = q + MNC_DSP_QUANT_FIELDS;
-        int32_t acc[4] = {q[0], q1[0], q[0], q1[0]};
-        mnc_dsp_dot_2x2(cols, w, g->groups, acc);
-        y0[oc] = mnc_dsp_output(acc[0], q, fast, zp, lo, hi);
-        y1[oc] = mnc_dsp_output(acc[2], q, fast, zp, lo, hi);
-        if (oc + 1 < g->out_c) {
-            y0[oc + 1] = mnc_dsp_output(acc[1], q1, fast, zp, lo, hi);
-            y1[oc + 1] = mnc_dsp_output(acc[3], q1, fast, zp, lo, hi);
-        }
-        w += 2 * g->groups;
+    const int8_t *sh = g->shift;
+    const mnc_dsp_out_t o = mnc_dsp_out(g->output_offset, g->act_min, g->act_max);
+    const int32_t groups = g->groups;
+    for (int32_t pairs = g->out_c >> 1; pairs > 0; pairs--) {
+        mnc_dsp_gemm_2x2(cols, w, groups, q, sh, &o, y0, y1, 1, fast, full);
+        w += 2 * groups;
         q += 2 * MNC_DSP_QUANT_FIELDS;
+        sh += 2;
+        y0 += 2;
+        y1 += 2;
+    }
+    if (g->out_c & 1) {
+        mnc_dsp_gemm_2x2(cols, w, groups, q, sh, &o, y0, y1, 0, fast, full);
     }
 }
 
 /* All output channels of the two pixels in a two-pixel column buffer. */
 static inline void mnc_dsp_gemm_2px(const mnc_dsp_gemm_t *g, const uint32_t *cols, int8_t *y0, int8_t *y1)
 {
-    if (g->fast_requant) {
-        mnc_dsp_gemm_2px_body(g, cols, y0, y1, 1);
-    } else {
-        mnc_dsp_gemm_2px_body(g, cols, y0, y1, 0);
-    }
+#define MNC_GEMM_2PX_BODY(fast, full) mnc_dsp_gemm_2px_body(g, cols, y0, y1, fast, full)
+    MNC_DSP_SPECIALISE(g->fast_requant, mnc_dsp_full_range(g->act_min, g->act_max), MNC_GEMM_2PX_BODY);
+#undef MNC_GEMM_2PX_BODY
 }
 
 static inline __attribute__((always_inline)) void mnc_dsp_gemm_1px_body(const mnc_dsp_gemm_t *g,
-        const uint32_t *cols, int8_t *y, int32_t fast)
+        const uint32_t *cols, int8_t *y, int fast, int full)
 {
     const uint32_t *w = (const uint32_t *)(const void *)g->weights;   /* same type but for signedness */
     const int32_t *q = g->quant;
+    const int8_t *sh = g->shift;
+    const mnc_dsp_out_t o = mnc_dsp_out(g->output_offset, g->act_min, g->act_max);
     for (int32_t oc = 0; oc < g->out_c; oc += 2) {
-        const int32_t *q1 = q + MNC_DSP_QUANT_FIELDS;
-        int32_t acc[2] = {q[0], q1[0]};
+        int32_t acc[2] = {q[0], q[2]};
         mnc_dsp_dot_1x2(cols, w, g->groups, acc);
-        y[oc] = mnc_dsp_output(acc[0], q, fast, g->output_offset, g->act_min, g->act_max);
+        y[oc] = (int8_t)mnc_dsp_output(acc[0], q[1], sh[0], &o, fast, full, 0);
         if (oc + 1 < g->out_c) {
-            y[oc + 1] = mnc_dsp_output(acc[1], q1, fast, g->output_offset, g->act_min, g->act_max);
+            y[oc + 1] = (int8_t)mnc_dsp_output(acc[1], q[3], sh[1], &o, fast, full, 0);
         }
         w += 2 * g->groups;
         q += 2 * MNC_DSP_QUANT_FIELDS;
+        sh += 2;
     }
 }
 
 /* All output channels of one pixel in a one-pixel column buffer (2 words per group). */
 static inline void mnc_dsp_gemm_1px(const mnc_dsp_gemm_t *g, const uint32_t *cols, int8_t *y)
 {
-    if (g->fast_requant) {
-        mnc_dsp_gemm_1px_body(g, cols, y, 1);
-    } else {
-        mnc_dsp_gemm_1px_body(g, cols, y, 0);
-    }
+#define MNC_GEMM_1PX_BODY(fast, full) mnc_dsp_gemm_1px_body(g, cols, y, fast, full)
+    MNC_DSP_SPECIALISE(g->fast_requant, mnc_dsp_full_range(g->act_min, g->act_max), MNC_GEMM_1PX_BODY);
+#undef MNC_GEMM_1PX_BODY
 }
 
 #endif

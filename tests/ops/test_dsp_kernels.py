@@ -30,6 +30,10 @@ CASES = {
                -128, -128, "mnc_depthwise_conv2d_dsp_s8"),
     "dw_stride2": ("depthwise_conv2d", (1, 8, 8, 12), (1, 3, 3, 12), {"stride": (2, 2), "pad": (0, 1, 0, 1)},
                    127, 127, "mnc_depthwise_conv2d_dsp_s8"),
+    "dw_s1_full": ("depthwise_conv2d", (1, 7, 9, 8), (1, 3, 3, 8), {"pad": (1, 1, 1, 1)}, -128, -128,
+                   "mnc_depthwise_conv2d_dsp_s8"),
+    "dw_s2_pad_both": ("depthwise_conv2d", (1, 9, 8, 16), (1, 3, 3, 16), {"stride": (2, 2), "pad": (1, 1, 1, 0),
+                       "act": ACT_RELU6}, 3, -100, "mnc_depthwise_conv2d_dsp_s8"),
     "dw_5x5_dilated": ("depthwise_conv2d", (1, 8, 7, 7), (1, 5, 5, 7), {"pad": (2, 2, 3, 1), "dilation": (1, 2),
                        "act": ACT_RELU}, -5, -128, "mnc_depthwise_conv2d_dsp_s8"),
     "fc": ("fully_connected", (1, 1, 1, 37), (11, 37), {"act": ACT_NONE}, 127, -9, "mnc_fully_connected_dsp_s8"),
@@ -89,6 +93,26 @@ def test_kernel_choice_follows_target_features(target, dsp):
         g, x, kernel = _case(name, seed=1)
         call = _outputs(g, x, target)[2]
         assert (call.kernel == kernel) == dsp, (target, call.kernel)
+
+
+@pytest.mark.parametrize("name", ["pw_wide", "dw_s1_full", "conv_first"])
+def test_pruned_channels_keep_fast_requantization(tools, tmp_path, name):
+    """A channel with all-zero weights and a huge bias (pruned filters, as in the VWW model) has a
+    constant output; it must not force the whole layer onto the exact requantization."""
+    g, x, kernel = _case(name, seed=7)
+    w, b = g.tensor("w"), g.tensor("b")
+    axis = 3 if CASES[name][0] == "depthwise_conv2d" else 0
+    weights = np.moveaxis(np.asarray(w.data, np.int8).copy(), axis, 0)
+    weights[1] = 0
+    weights[2] = 0
+    w.data = np.moveaxis(weights, 0, axis)
+    bias = np.asarray(b.data, np.int64).copy()
+    bias[1], bias[2] = (1 << 30) - 5, -(1 << 30)
+    b.data = bias.astype(np.int32)
+    _, want, call = _outputs(g, x, "cortex-m7")
+    assert call.kernel == kernel and call.params["fast_requant"] == 1
+    got = run_kernel_cortexm(call, x, want.shape, "cortex-m7", tmp_path).output.reshape(want.shape)
+    _assert_same(got, want)
 
 
 def test_depth_multiplier_above_one_keeps_portable_kernel():
