@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from mnc.targets import Target
 
 REQUANT_HEADER = "mnc_requant_mve_s8.h"
-DW_LANES = 8           # channels per depthwise block (int16 lanes)
+DW_LANES = 16          # lane channels per depthwise block
+DW_SET_OFFSET = [0, 2, 1, 3]   # lane j of accumulator set s holds block lane 4j + DW_SET_OFFSET[s]
 DW_TAPS = 9            # the depthwise kernel is 3x3 only
 DW_WEIGHT_MIN = -127   # pairs of products fit int16 only if no weight is -128 (TFLite's int8 weight range)
 
@@ -71,14 +72,16 @@ def lower_depthwise_mve(op: Op, graph: Graph, target: Target) -> KernelCall | No
     if folded is None:
         return None
     out = graph.tensor(op.outputs[0]).shape
+    group = depthwise_group(c, stride[1])
     params = {
         "in_h": x[1], "in_w": x[2], "in_c": c, "out_h": out[1], "out_w": out[2],
         "stride_h": stride[0], "stride_w": stride[1], "pad_top": pad[0], "pad_left": pad[2],
+        "group": group, "right_shift_only": int(right_shift_only(stage["shift"])),
         "output_offset": stage["output_offset"],
         "act_min": stage["act_range"][0], "act_max": stage["act_range"][1],
-        "pad_pixel": ConstArray("pad_pixel", "int8_t", np.full(_round_up(c, DW_LANES), -stage["input_offset"])),
-        "weights": ConstArray("weights", "int8_t", depthwise_weights(w2d)),
-        "quant": ConstArray("quant", "int32_t", depthwise_quant(folded, stage["multiplier"], stage["shift"])),
+        "pad_row": ConstArray("pad_row", "int8_t", np.full(x[2] * c + DW_LANES, -stage["input_offset"])),
+        "filter": ConstArray("filter", "int8_t", depthwise_filter(
+            np.tile(w2d, (group, 1)), *(np.tile(a, group) for a in (folded, stage["multiplier"], stage["shift"])))),
     }
     return _call("mnc_depthwise_conv2d_mve_s8", params, op)
 
@@ -92,21 +95,41 @@ def quant_fields(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.nd
                      np.maximum(shift, 0), np.minimum(shift, 0)], axis=1)
 
 
+def depthwise_group(channels: int, stride_w: int) -> int:
+    """Pixels per 16-lane block: with stride 1 the taps of adjacent pixels are contiguous, so few channels
+    (a divisor of 16) fill a block with several pixels."""
+    return DW_LANES // channels if stride_w == 1 and channels < DW_LANES and DW_LANES % channels == 0 else 1
+
+
+def right_shift_only(shift: np.ndarray) -> bool:
+    """Whether every channel shifts right by at least 1 (kernels then skip the left shift and the
+    per-lane rounding fix-up test)."""
+    return bool(np.all(np.asarray(shift) <= -1))
+
+
 def depthwise_weights(w2d: np.ndarray) -> np.ndarray:
-    """[C, 9] int8 -> [ceil(C/8)][9 taps][8 channels], zero padded."""
-    c = w2d.shape[0]
-    padded = np.zeros((_round_up(c, DW_LANES), DW_TAPS), np.int8)
-    padded[:c] = w2d
+    """[lanes, 9] int8 -> [ceil(lanes/16)][9 taps][16 lanes], zero padded."""
+    padded = np.zeros((_round_up(w2d.shape[0], DW_LANES), DW_TAPS), np.int8)
+    padded[: w2d.shape[0]] = w2d
     return padded.reshape(-1, DW_LANES, DW_TAPS).transpose(0, 2, 1).reshape(-1)
 
 
+def depthwise_filter(w2d: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Per 16-lane block: its weights (144 bytes) then its quantization records (256 bytes of
+    little-endian int32, the Cortex-M byte order), so one pointer walks both."""
+    blocks = -(-w2d.shape[0] // DW_LANES)
+    weights = depthwise_weights(w2d).reshape(blocks, -1)
+    quant = depthwise_quant(bias, mult, shift).astype("<i4").view(np.int8).reshape(blocks, -1)
+    return np.concatenate([weights, quant], axis=1).reshape(-1)
+
+
 def depthwise_quant(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """[ceil(C/8)][lane set][field][4 lanes]: set 0 holds channels 0, 2, 4, 6 of a block, set 1 the odd
-    ones (the lanes VMOVLB/VMOVLT produce); padding channels are all-zero records."""
+    """[ceil(lanes/16)][lane set][field][4 lanes]: lane j of set s is lane 4j + DW_SET_OFFSET[s] of the
+    block (the order VMULLB/T.S8 then VMOVLB/T.S16 produce); padding lanes are all-zero records."""
     fields = quant_fields(bias, mult, shift)
     padded = np.zeros((_round_up(len(fields), DW_LANES), 4), np.int64)
-    padded[:len(fields)] = fields
-    blocks = padded.reshape(-1, 4, 2, 4)              # block, lane j, set, field  (channel = 2j + set)
+    padded[: len(fields)] = fields
+    blocks = padded.reshape(-1, 4, 4, 4)[:, :, DW_SET_OFFSET, :]     # block, lane j, set, field
     return blocks.transpose(0, 2, 3, 1).astype(np.int32).reshape(-1)
 
 

@@ -59,6 +59,28 @@ static inline int32x4_t mnc_mve_requantize_n(int32x4_t acc, int32_t mult, int32_
     return vrshlq_n_s32(high, neg_right);
 }
 
+/* The same when every lane shifts right by >= 1 and none left (the usual case: multipliers < 0.5). */
+static inline int32x4_t mnc_mve_requantize_right(int32x4_t acc, int32x4_t mult, int32x4_t neg_right)
+{
+    const int32x4_t high = vqrdmulhq_s32(acc, mult);
+    return vrshlq_s32(vqaddq_s32(high, vshrq_n_s32(high, 31)), neg_right);
+}
+
+/* Four requantized lane sets -> 16 int8 outputs in byte order, + output zero point, clamped to
+ * [act_min, act_max]. Set a holds bytes 0, 4, 8, 12, set b 2, 6, 10, 14, set c 1, 5, 9, 13 and set d
+ * 3, 7, 11, 15 (the lanes VMULLB/T.S8 then VMOVLB/T.S16 produce). Saturating to int16 before adding
+ * the offset and to int8 after it is exact: a saturated value stays beyond the int8 range. */
+static inline int8x16_t mnc_mve_output16(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d, int32_t out_offset,
+                                         int8x16_t act_min, int8x16_t act_max)
+{
+    int16x8_t even = vqmovntq_s32(vqmovnbq_s32(vreinterpretq_s16_s32(a), a), b);
+    int16x8_t odd = vqmovntq_s32(vqmovnbq_s32(vreinterpretq_s16_s32(c), c), d);
+    even = vqaddq_n_s16(even, (int16_t)out_offset);
+    odd = vqaddq_n_s16(odd, (int16_t)out_offset);
+    const int8x16_t y = vqmovntq_s16(vqmovnbq_s16(vreinterpretq_s8_s16(even), even), odd);
+    return vminq_s8(vmaxq_s8(y, act_min), act_max);
+}
+
 /* + output zero point, clamp to the activation range. */
 static inline int32x4_t mnc_mve_output(int32x4_t y, int32_t out_offset, int32x4_t act_min, int32x4_t act_max)
 {

@@ -37,6 +37,10 @@ CASES = {
     "dw_wide_tail": ("depthwise_conv2d", (1, 5, 6, 21), (1, 3, 3, 21), {"pad": (2, 0, 1, 1), "act": ACT_RELU},
                      -5, -128),
     "dw_valid": ("depthwise_conv2d", (1, 6, 5, 8), (1, 3, 3, 8), {}, 3, 10),
+    "dw_group8": ("depthwise_conv2d", (1, 7, 9, 8), (1, 3, 3, 8), {"pad": (1, 1, 1, 1), "act": ACT_RELU6}, -128, 5),
+    "dw_group4_odd_w": ("depthwise_conv2d", (1, 6, 8, 4), (1, 3, 3, 4), {"pad": (1, 1, 2, 1)}, 50, -20),
+    "dw_wide_s2": ("depthwise_conv2d", (1, 7, 7, 40), (1, 3, 3, 40), {"stride": (2, 2), "pad": (1, 1, 1, 1)},
+                   -128, -128),
     "fc": ("fully_connected", (1, 1, 1, 37), (11, 37), {"act": ACT_NONE}, 127, -9),
 }
 
@@ -124,16 +128,22 @@ def test_conv1x1_falls_back_when_folded_bias_overflows():
 
 
 def test_depthwise_layouts_follow_lane_order():
-    c = 11
+    c = 19
     w2d = np.arange(c * 9, dtype=np.int64).reshape(c, 9).astype(np.int8)
-    laid = mve.depthwise_weights(w2d).reshape(2, 9, 8)
-    assert laid[1, 4, 2] == w2d[10, 4] and laid[0, 8, 7] == w2d[7, 8] and laid[1, 0, 3] == 0
+    laid = mve.depthwise_weights(w2d).reshape(2, 9, 16)
+    assert laid[1, 4, 2] == w2d[18, 4] and laid[0, 8, 15] == w2d[15, 8] and laid[1, 0, 3] == 0
     bias = np.arange(c) * 10
-    quant = mve.depthwise_quant(bias, np.arange(c) + 100, -(np.arange(c) % 5)).reshape(2, 2, 4, 4)
-    assert quant[0, 0, 0].tolist() == [0, 20, 40, 60]          # set 0: channels 0, 2, 4, 6
-    assert quant[1, 1, 0].tolist() == [90, 0, 0, 0]            # block 1, set 1: channels 9, (11), ...
-    assert quant[0, 1, 1].tolist() == [101, 103, 105, 107]     # multipliers of the odd channels
-    assert quant[0, 1, 3].tolist() == [-1, -3, 0, -2]          # -right shifts
+    quant = mve.depthwise_quant(bias, np.arange(c) + 100, -(np.arange(c) % 5)).reshape(2, 4, 4, 4)
+    assert quant[0, 0, 0].tolist() == [0, 40, 80, 120]         # set 0: lanes 0, 4, 8, 12
+    assert quant[0, 1, 0].tolist() == [20, 60, 100, 140]       # set 1: lanes 2, 6, 10, 14
+    assert quant[1, 2, 0].tolist() == [170, 0, 0, 0]           # block 1, set 2: channels 17, (21), ...
+    assert quant[0, 3, 1].tolist() == [103, 107, 111, 115]     # multipliers of set 3: lanes 3, 7, 11, 15
+    assert quant[0, 2, 3].tolist() == [-1, 0, -4, -3]          # -right shifts of set 2: lanes 1, 5, 9, 13
+
+
+def test_depthwise_groups_pixels_only_when_taps_are_contiguous():
+    assert [mve.depthwise_group(c, 1) for c in (1, 3, 4, 8, 12, 16, 32)] == [16, 1, 4, 2, 1, 1, 1]
+    assert mve.depthwise_group(8, 2) == 1
 
 
 @pytest.mark.parametrize("kernel", ["mnc_conv1x1_mve_s8", "mnc_depthwise_conv2d_mve_s8"])
