@@ -7,7 +7,7 @@ import numpy as np
 from mnc.codegen.lowering import ConstArray, KernelCall
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ops import conv_common as cc
-from mnc.ops import register
+from mnc.ops import mve_lowering, register
 from mnc.ops.base import OpDef
 
 
@@ -45,6 +45,9 @@ class Conv2D(OpDef):
         cc.quantize_weighted_op(op, graph, ranges, weight_axis=0, channels=graph.tensor(op.inputs[1]).shape[0])
 
     def lower(self, op, graph, target):
+        helium = mve_lowering.lower_conv2d_mve(op, graph, target)  # None unless the target has MVE and the shape fits
+        if helium is not None:
+            return helium
         x = graph.tensor(op.inputs[0]).shape
         w = graph.tensor(op.inputs[1])
         o, kh, kw, i = w.shape

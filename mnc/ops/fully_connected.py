@@ -8,7 +8,7 @@ import numpy as np
 from mnc.codegen.lowering import ConstArray, KernelCall
 from mnc.errors import ModelError
 from mnc.ops import conv_common as cc
-from mnc.ops import register
+from mnc.ops import mve_lowering, register
 from mnc.ops.base import OpDef
 
 
@@ -42,6 +42,9 @@ class FullyConnected(OpDef):
         cc.quantize_weighted_op(op, graph, ranges, weight_axis=0, channels=graph.tensor(op.inputs[1]).shape[0])
 
     def lower(self, op, graph, target):
+        helium = mve_lowering.lower_fully_connected_mve(op, graph, target)  # None unless the target has MVE and the shape fits
+        if helium is not None:
+            return helium
         w = graph.tensor(op.inputs[1])
         o, n = w.shape
         stage = _stage(op, graph)
