@@ -65,18 +65,17 @@ class Conv2D(OpDef):
             "multiplier": ConstArray("multiplier", "int32_t", stage["multiplier"]),
             "shift": ConstArray("shift", "int32_t", stage["shift"]),
         }
-        folded = _folded_bias(stage["bias"], weights, stage["input_offset"])
+        folded = cc.fold_input_offset(stage["bias"], weights.reshape(o, -1), stage["input_offset"])
         if cc.wants_dsp(target) and folded is not None:
             return _dsp_call(op, common, stride, pad, dilation, weights, folded, stage)
         if kh == kw == 1 and not any(pad) and folded is not None:
             params = {**common, "stride_h": stride[0], "stride_w": stride[1],
                       "bias_folded": ConstArray("bias", "int32_t", folded), **tail}
-            return _call("mnc_conv1x1_s8", params, op)
+            return cc.portable_kernel_call("mnc_conv1x1_s8", params, op)
         params = {**common, "kernel_h": kh, "kernel_w": kw, "stride_h": stride[0], "stride_w": stride[1],
                   "pad_top": pad[0], "pad_left": pad[2], "dilation_h": dilation[0], "dilation_w": dilation[1],
-                  "input_offset": stage["input_offset"],
-                  "bias": ConstArray("bias", "int32_t", stage["bias"]), **tail}
-        return _call("mnc_conv2d_s8", params, op)
+                  **cc.portable_stage_params(stage, weights)}
+        return cc.portable_kernel_call("mnc_conv2d_s8", params, op)
 
 
 def _dsp_call(op, common: dict, stride, pad, dilation, weights: np.ndarray, folded: np.ndarray,
@@ -109,20 +108,6 @@ def _conv_sum(op, xp: np.ndarray, w: np.ndarray) -> np.ndarray:
     for a, b, view in cc.taps(xp, kh, kw, stride, dilation, oh, ow):
         acc += view.reshape(-1, i) @ w[:, a, b, :].T
     return acc.reshape(n, oh, ow, o)
-
-
-def _folded_bias(bias: np.ndarray, weights: np.ndarray, input_offset: int) -> np.ndarray | None:
-    """bias + input_offset * sum(w[o]): lets a pad-free kernel skip the per-MAC offset add.
-    Equal to TFLite's sum of w * (x + offset) + bias; None if it would not fit int32."""
-    sums = weights.reshape(weights.shape[0], -1).astype(np.int64).sum(axis=1)
-    folded = bias.astype(np.int64) + input_offset * sums
-    return folded.astype(np.int32) if cc.int32_array(folded) else None
-
-
-def _call(kernel: str, params: dict, op) -> KernelCall:
-    return KernelCall(kernel=kernel, sources=[f"{kernel}.c", f"{kernel}.h"],
-                      params_type=kernel.replace("_s8", "_params_t"), params=params,
-                      inputs=[op.inputs[0]], outputs=[op.outputs[0]])
 
 
 register(Conv2D())

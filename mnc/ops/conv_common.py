@@ -316,6 +316,25 @@ def fold_input_offset(bias: np.ndarray, w2d: np.ndarray, input_offset: int) -> n
     return folded.astype(np.int32) if int32_array(folded) else None
 
 
+def portable_stage_params(stage: dict, weights: np.ndarray) -> dict:
+    """The output-stage fields every portable conv-family kernel's params struct shares."""
+    return {
+        "input_offset": stage["input_offset"], "output_offset": stage["output_offset"],
+        "act_min": stage["act_range"][0], "act_max": stage["act_range"][1],
+        "weights": ConstArray("weights", "int8_t", np.asarray(weights, np.int8)),
+        "bias": ConstArray("bias", "int32_t", stage["bias"]),
+        "multiplier": ConstArray("multiplier", "int32_t", stage["multiplier"]),
+        "shift": ConstArray("shift", "int32_t", stage["shift"]),
+    }
+
+
+def portable_kernel_call(kernel: str, params: dict, op: Op) -> KernelCall:
+    """A call of the portable templates/kernels/<kernel>.c with params struct <kernel>_params_t."""
+    return KernelCall(kernel=kernel, sources=[f"{kernel}.c", f"{kernel}.h"],
+                      params_type=kernel.replace("_s8", "_params_t"), params=params,
+                      inputs=[op.inputs[0]], outputs=[op.outputs[0]])
+
+
 def dsp_kernel_call(kernel: str, params: dict, op: Op, scratch_bytes: int = 0) -> KernelCall:
     """A call of templates/kernels/<kernel>.c, which includes the shared DSP headers."""
     sources = [f"{kernel}.c", f"{kernel}.h", "mnc_requant_dsp_s8.h"]

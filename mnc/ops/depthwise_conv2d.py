@@ -69,17 +69,9 @@ class DepthwiseConv2D(OpDef):
             "depth_multiplier": _depth_multiplier(op, graph),
             "kernel_h": kh, "kernel_w": kw, "stride_h": stride[0], "stride_w": stride[1],
             "pad_top": pad[0], "pad_left": pad[2], "dilation_h": dilation[0], "dilation_w": dilation[1],
-            "input_offset": stage["input_offset"], "output_offset": stage["output_offset"],
-            "act_min": stage["act_range"][0], "act_max": stage["act_range"][1],
-            "weights": ConstArray("weights", "int8_t", np.asarray(w.data, np.int8)),
-            "bias": ConstArray("bias", "int32_t", stage["bias"]),
-            "multiplier": ConstArray("multiplier", "int32_t", stage["multiplier"]),
-            "shift": ConstArray("shift", "int32_t", stage["shift"]),
+            **cc.portable_stage_params(stage, w.data),
         }
-        kernel = "mnc_depthwise_conv2d_s8"
-        return KernelCall(kernel=kernel, sources=[f"{kernel}.c", f"{kernel}.h"],
-                          params_type="mnc_depthwise_conv2d_params_t", params=params,
-                          inputs=[op.inputs[0]], outputs=[op.outputs[0]])
+        return cc.portable_kernel_call("mnc_depthwise_conv2d_s8", params, op)
 
 
 def _dsp_call(op, x, out, w, stride, pad, dilation, stage) -> KernelCall | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.codegen.lowering import ConstArray, KernelCall
 from mnc.errors import ModelError
 from mnc.ops import conv_common as cc
 from mnc.ops import mve_lowering, register
@@ -54,19 +53,8 @@ class FullyConnected(OpDef):
             if folded is not None:
                 params = {"in_size": n, "out_size": o, **cc.dsp_gemm_params(folded, weights, stage)}
                 return cc.dsp_kernel_call("mnc_fully_connected_dsp_s8", params, op, 8 * params["groups"])
-        params = {
-            "in_size": n, "out_size": o,
-            "input_offset": stage["input_offset"], "output_offset": stage["output_offset"],
-            "act_min": stage["act_range"][0], "act_max": stage["act_range"][1],
-            "weights": ConstArray("weights", "int8_t", np.asarray(w.data, np.int8)),
-            "bias": ConstArray("bias", "int32_t", stage["bias"]),
-            "multiplier": ConstArray("multiplier", "int32_t", stage["multiplier"]),
-            "shift": ConstArray("shift", "int32_t", stage["shift"]),
-        }
-        kernel = "mnc_fully_connected_s8"
-        return KernelCall(kernel=kernel, sources=[f"{kernel}.c", f"{kernel}.h"],
-                          params_type="mnc_fully_connected_params_t", params=params,
-                          inputs=[op.inputs[0]], outputs=[op.outputs[0]])
+        params = {"in_size": n, "out_size": o, **cc.portable_stage_params(stage, w.data)}
+        return cc.portable_kernel_call("mnc_fully_connected_s8", params, op)
 
 
 def _stage(op, graph) -> dict:
