@@ -51,7 +51,10 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
     qgraph = checked(optimize_and_quantize(graph, options))
     layers = lower(qgraph, kernel_target(target, options))
     plan = plan_arena(qgraph, layers)
-    check_fits(layers, plan.arena_bytes, target)
+    if options.board is None:
+        check_fits(layers, plan.arena_bytes, target)
+    else:   # the board's RAM and flash replace the core target's default budgets
+        check_board_fit(layers, plan, target, options.board)
     out_dir = options.default_out_dir(name)
     manifest = emit(out_dir, qgraph, layers, plan, target)
     sizes = measure(out_dir, target) if target.kind != "host" and options.build_sizes else None
@@ -122,6 +125,16 @@ def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
         raise FitError(f"arena of {arena_bytes} bytes exceeds {target.name}'s {target.ram_bytes} bytes of RAM")
     if target.flash_bytes and const_bytes > target.flash_bytes:
         raise FitError(f"{const_bytes} bytes of weights exceed {target.name}'s {target.flash_bytes} bytes of flash")
+
+
+def check_board_fit(layers: list[Layer], plan, target: Target, board_name: str) -> None:
+    """Refuse, before writing anything, a model that does not fit the board's RAM or flash."""
+    from mnc.boards import load_board, require_fit
+
+    board = load_board(board_name)
+    if board.core_target != target.name:
+        raise MncError(f"board {board.name} runs {board.core_target} code, not {target.name}")
+    require_fit(board, layers, plan)
 
 
 def emit(out_dir: Path, graph: Graph, layers: list[Layer], plan, target: Target,

@@ -26,6 +26,7 @@ class CompileOptions:
     profile: bool = False                  # build the host/target harness with per-layer hooks
     build_sizes: bool = True               # for ARM targets: compile the package and report flash/RAM
     portable_kernels: bool = False         # lower as if the target had no DSP/MVE (for A/B benchmarks)
+    board: str | None = None               # targets/boards/<board>.toml: refuse a model that does not fit it
 
     def __post_init__(self) -> None:
         if self.calibration_method not in CALIBRATION_METHODS:
