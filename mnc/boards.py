@@ -13,6 +13,7 @@ the most activation memory is live.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ FIRMWARE_RAM_BYTES = 256
 CODE_ALLOWANCE_BYTES = 32 * 1024
 
 UART_DRIVERS = ("stm32-usart-sr", "stm32-usart-isr", "nrf-uart")
+# Names that reach generated C, linker scripts and platformio.ini: plain identifiers only.
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
 
 @dataclass(frozen=True)
@@ -100,10 +103,19 @@ def available_boards() -> list[str]:
 
 
 def load_board(name: str) -> Board:
-    path = BOARDS_DIR / f"{name}.toml"
-    if not name or not path.is_file() or path.parent != BOARDS_DIR:
-        raise MncError(f"unknown board {name!r} (available: {', '.join(available_boards())})")
-    return board_from_dict(name, tomllib.loads(path.read_text()))
+    """A shipped board by name, or a board file of the user's (a path ending in .toml)."""
+    if name.endswith(".toml") and Path(name).is_file():
+        path, name = Path(name), Path(name).stem
+    else:
+        path = BOARDS_DIR / f"{name}.toml"
+        if not SAFE_NAME.fullmatch(name or "") or not path.is_file():
+            raise MncError(f"unknown board {name!r} (available: {', '.join(available_boards())}, "
+                           "or a board file ending in .toml)")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise MncError(f"cannot read board file {path}: {exc}") from None
+    return board_from_dict(name, raw)
 
 
 def board_from_dict(name: str, raw: dict) -> Board:
@@ -120,6 +132,12 @@ def board_from_dict(name: str, raw: dict) -> Board:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise MncError(f"board {name!r}: missing or malformed field ({exc})") from None
+    unsafe = [v for v in (name, board.mcu, board.core_target, board.fpu, board.platform, board.pio_board,
+                          board.upload_protocol, board.uart.instance, board.uart.tx.name, board.uart.rx.name,
+                          *(board.emulator.__dict__.values() if board.emulator else ()))
+              if not SAFE_NAME.fullmatch(v)]
+    if unsafe:
+        raise MncError(f"board {name!r}: {unsafe[0]!r} is not a plain name (letters, digits, _ . -)")
     if board.uart.driver not in UART_DRIVERS:
         raise MncError(f"board {name!r}: unknown UART driver {board.uart.driver!r} "
                        f"(known: {', '.join(UART_DRIVERS)})")

@@ -103,18 +103,50 @@ def cli() -> None:
 @click.option("--weights", type=click.Path(path_type=Path), help="Weights .npz for a built-in variant.")
 @click.option("--portable-kernels", is_flag=True, hidden=True,
               help="Use the portable C kernels even where the target has DSP/MVE (for benchmarks).")
+@click.option("--board", help="Write a PlatformIO project for this board (targets/boards/*.toml) instead.")
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help="With --board: the input baked into the firmware (.npy, int8 or float32) [a calibration sample].")
+@click.option("--labels", help="With --board: class names, comma-separated, printed by `mnc flash`.")
 @user_errors
 def compile_cmd(source, variant, target, out_dir, calibration, calibration_method, classes, resolution, weights,
-                portable_kernels):
-    """Compile SOURCE (.tflite, .onnx) or a built-in --variant into a C package."""
+                portable_kernels, board, input_path, labels):
+    """Compile SOURCE (.tflite, .onnx) or a built-in --variant into a C package (or, with --board,
+    a PlatformIO project that runs it on the board)."""
     from mnc.compiler import compile_model
     from mnc.options import CompileOptions
 
     src = source_of(source, variant)
     options = CompileOptions(target=target, out_dir=out_dir, calibration=calibration,
                              calibration_method=calibration_method, classes=classes, resolution=resolution,
-                             weights=weights, portable_kernels=portable_kernels)
-    print_compile_summary(compile_model(src, options))
+                             weights=weights, portable_kernels=portable_kernels, board=board)
+    if board is not None:
+        print_compile_summary(compile_board_project(src, options, target, input_path, labels))
+    elif input_path is not None or labels is not None:
+        raise click.UsageError("--input and --labels apply to --board projects only")
+    else:
+        print_compile_summary(compile_model(src, options))
+
+
+def compile_board_project(src, options, target: str, input_path: Path | None, labels: str | None):
+    from mnc.boards import load_board
+    from mnc.platformio.project import calibration_sample, create_project
+
+    board = load_board(options.board)
+    if target not in ("host", board.core_target):   # "host" is --target's default
+        raise MncError(f"board {board.name} runs {board.core_target} code; drop --target {target}")
+    if options.out_dir is None:
+        raise click.UsageError("--board needs -o OUT, the project directory")
+
+    def make_input(spec: dict) -> np.ndarray:
+        if input_path is not None:
+            return load_input(input_path, spec)
+        return calibration_sample(spec, options.calibration, options.seed)
+
+    names = tuple(name.strip() for name in labels.split(",")) if labels else ()
+    result = create_project(src, options, options.out_dir, make_input, names)
+    _stdout().print(f"PlatformIO project {options.out_dir} for {board.name} ({board.core_target}); "
+                    f"run it with `mnc flash {options.out_dir}`")
+    return result
 
 
 def print_compile_summary(result) -> None:
@@ -214,6 +246,47 @@ def print_run_summary(manifest: dict, output: np.ndarray, target: str, instructi
     if instructions is not None:
         macs = sum(layer["macs"] for layer in manifest["layers"])
         console.print(f"instructions: {instructions:,} ({macs / instructions:.3f} MACs/instruction)")
+
+
+# ---- flash ------------------------------------------------------------------------------------
+
+@cli.command("flash")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--env", help="PlatformIO env [the board's; qemu_<machine> runs it in QEMU].")
+@click.option("--monitor", is_flag=True, help="Read the report back from the UART and print it.")
+@click.option("--check", is_flag=True, help="Compare the output bytes with the host build; exit 1 if they differ.")
+@user_errors
+def flash_cmd(project, env, monitor, check):
+    """Build and upload the PlatformIO PROJECT written by `mnc compile --board` (pio run -t upload)."""
+    from mnc.platformio.flash import flash
+
+    result = flash(project, env, monitor, check, echo=lambda line: click.echo(line, err=True))
+    print_flash_summary(result)
+    if check and result.host_output != result.report.output:
+        fail(f"output bytes differ from the host build: board {result.report.output.hex()}, "
+             f"host {result.host_output.hex()}")
+
+
+def print_flash_summary(result) -> None:
+    console = _stdout()
+    console.print(f"uploaded: {result.project['board']} (env {result.env}{', QEMU' if result.emulated else ''})")
+    if result.report is None:
+        return
+    labels = result.project.get("labels") or []
+    name = f" ({labels[result.top_class]})" if labels else ""
+    console.print(f"class: {result.top_class}{name}")
+    console.print(f"output bytes: {' '.join(str(v) for v in result.output)}")
+    clock_mhz = result.project["clock_hz"] / 1e6
+    if result.instructions is not None:
+        console.print(f"cycles: {result.report.cycles:,} SysTick ticks of QEMU's virtual clock = "
+                      f"{result.instructions:,} retired instructions (-icount shift=0)")
+        console.print(f"latency: {result.latency_ms:.2f} ms at {clock_mhz:g} MHz, one instruction per cycle")
+    else:
+        console.print(f"cycles: {result.report.cycles:,} ({result.report.timer})")
+        console.print(f"latency: {result.latency_ms:.2f} ms at {clock_mhz:g} MHz")
+    if result.host_output is not None:
+        same = result.host_output == result.report.output
+        console.print(f"host build: {'bytes equal' if same else 'BYTES DIFFER'}")
 
 
 # ---- info -------------------------------------------------------------------------------------

@@ -12,21 +12,6 @@
 
 extern const int8_t mnc_fw_input[MNC_INPUT_SIZE];
 
-#define LINE_BYTES 32
-
-static void print_output(const int8_t *output)
-{
-    char line[16 + 2 * LINE_BYTES + 2];
-    for (uint32_t start = 0; start < MNC_OUTPUT_SIZE; start += LINE_BYTES) {
-        char *end = fw_append_text(line, "MNC-OUT ");
-        for (uint32_t i = start; i < start + LINE_BYTES && i < MNC_OUTPUT_SIZE; ++i) {
-            end = fw_append_hex_byte(end, (uint8_t)output[i]);
-        }
-        end = fw_append_text(end, "\n");
-        *end = '\0';
-        sh_write0(line);
-    }
-}
 
 static void print_count(const char *tag, int index, uint64_t ticks)
 {
@@ -76,7 +61,7 @@ int main(void)
     const uint64_t started = ticks_now();
     mnc_run();
     const uint64_t elapsed = ticks_now() - started;
-    print_output(mnc_output());
+    fw_print_hex_lines("MNC-OUT ", (const uint8_t *)mnc_output(), MNC_OUTPUT_SIZE, sh_write0);
     print_count("MNC-TICKS ", -1, elapsed);
     print_layers();
     print_count("MNC-STACK ", -1, stack_used_bytes());

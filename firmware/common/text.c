@@ -37,3 +37,19 @@ char *fw_append_hex_byte(char *dst, uint8_t value)
     *dst++ = hex[value & 0xFu];
     return dst;
 }
+
+#define HEX_LINE_BYTES 32u
+
+void fw_print_hex_lines(const char *tag, const uint8_t *bytes, uint32_t size, void (*write)(const char *line))
+{
+    char line[24 + 2 * HEX_LINE_BYTES + 2];
+    for (uint32_t start = 0; start < size; start += HEX_LINE_BYTES) {
+        char *end = fw_append_text(line, tag);
+        for (uint32_t i = start; i < start + HEX_LINE_BYTES && i < size; ++i) {
+            end = fw_append_hex_byte(end, bytes[i]);
+        }
+        end = fw_append_text(end, "\n");
+        *end = '\0';
+        write(line);
+    }
+}

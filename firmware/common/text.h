@@ -10,4 +10,7 @@ char *fw_append_u64(char *dst, uint64_t value);
 char *fw_append_i32(char *dst, int32_t value);
 char *fw_append_hex_byte(char *dst, uint8_t value);
 
+/* Print `size` bytes as lines "<tag><hex of up to 32 bytes>\n" through `write` (semihosting or a UART). */
+void fw_print_hex_lines(const char *tag, const uint8_t *bytes, uint32_t size, void (*write)(const char *line));
+
 #endif
