@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mnc.errors import MncError
+from mnc.resources import data_dir
 
-TARGETS_DIR = Path(__file__).resolve().parent.parent / "targets"
+TARGETS_DIR = data_dir("targets")
 
 
 @dataclass(frozen=True)

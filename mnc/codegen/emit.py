@@ -15,9 +15,9 @@ import jinja2
 
 from mnc.codegen.context import ModelCtx
 from mnc.errors import MncError
+from mnc.resources import data_dir
 
-REPO_DIR = Path(__file__).resolve().parent.parent.parent
-TEMPLATES_DIR = REPO_DIR / "templates"
+TEMPLATES_DIR = data_dir("templates")
 KERNELS_DIR = TEMPLATES_DIR / "kernels"
 MANIFEST = "manifest.json"
 GENERATED = (("model.h", "model.h.j2"), ("model.c", "model.c.j2"), ("weights.c", "weights.c.j2"))

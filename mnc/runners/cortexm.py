@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from mnc.errors import MncError, ToolchainError
+from mnc.resources import data_dir
 from mnc.runners import qemu
 from mnc.runners.toolchain import (
     SECTION_FLAGS, STRICT_FLAGS, Sizes, compile_objects, include_flags, package_sources, run_tool, sibling_tool,
@@ -27,7 +28,7 @@ from mnc.runners.toolchain import (
 )
 from mnc.targets import Target, load_target
 
-FIRMWARE_DIR = Path(__file__).resolve().parent.parent.parent / "firmware"
+FIRMWARE_DIR = data_dir("firmware")
 COMMON_DIR = FIRMWARE_DIR / "common"
 SUPPORT_SOURCES = ("startup.c", "semihost.c", "ticks.c", "stack.c", "text.c")
 HARNESS = "harness.c"

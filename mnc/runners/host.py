@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from mnc.errors import MncError, ToolchainError
+from mnc.resources import data_dir
 from mnc.runners.toolchain import STRICT_FLAGS, include_flags, package_sources, run_tool, tool
 
-HARNESS = Path(__file__).resolve().parent.parent.parent / "firmware" / "host" / "main.c"
+HARNESS = data_dir("firmware") / "host" / "main.c"
 HOST_FLAGS = ("-O2",)
 RUN_TIMEOUT_S = 120
 
