@@ -19,6 +19,7 @@ from rich.table import Table
 
 from mnc import __version__
 from mnc.errors import MncError
+from mnc.layout import from_c_layout, to_c_layout
 from mnc.options import CALIBRATION_METHODS
 
 RUN_SEED = 0   # the deterministic input of `mnc run` without --input
@@ -183,7 +184,7 @@ def run_cmd(out_dir, target, input_path, output_path):
     x = load_input(input_path, manifest["input"])
     output, instructions = execute(out_dir, tgt, x)
     if output_path is not None:
-        np.save(output_path, output)
+        np.save(output_path, from_c_layout(output, manifest["output"]))
     print_run_summary(manifest, output, tgt.name, instructions)
 
 
@@ -196,21 +197,20 @@ def read_manifest(out_dir: Path) -> dict:
 
 
 def load_input(path: Path | None, spec: dict) -> np.ndarray:
-    """int8 input in the model's shape: from a .npy (float32 is quantized) or, without one, seeded."""
-    shape = tuple(spec["shape"])
+    """The C (NHWC) int8 input: from a .npy in the model's own layout and shape (float32 is
+    quantized; see mnc.layout for what is accepted) or, without one, seeded."""
     if path is None:
-        return np.random.default_rng(RUN_SEED).integers(-128, 128, shape, dtype=np.int8)
+        return np.random.default_rng(RUN_SEED).integers(-128, 128, tuple(spec["shape"]), dtype=np.int8)
     try:
         x = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise MncError(f"cannot read input {path}: {_one_line(str(exc))}") from None
-    if x.size != int(np.prod(shape)):
-        raise MncError(f"input {path} has shape {x.shape}, model expects {shape}")
+    if x.dtype != np.int8 and x.dtype not in (np.float32, np.float64):
+        raise MncError(f"input {path} has dtype {x.dtype}; expected int8 or float32")
+    x = to_c_layout(x, spec, f"input {path}")
     if x.dtype == np.int8:
-        return x.reshape(shape)
-    if x.dtype in (np.float32, np.float64):
-        return quantize_input(x.reshape(shape), spec["scale"], spec["zero_point"])
-    raise MncError(f"input {path} has dtype {x.dtype}; expected int8 or float32")
+        return x
+    return quantize_input(x, spec["scale"], spec["zero_point"])
 
 
 def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from mnc.codegen.emit import KERNELS_DIR, package_sources, write_package
 from mnc.codegen.lowering import KernelCall
 from mnc.errors import FitError, MncError, UnsupportedError
 from mnc.ir import Graph
+from mnc.layout import io_spec
 from mnc.options import CompileOptions
 from mnc.ops import get_op
 from mnc.targets import Target, load_target
@@ -178,9 +179,10 @@ def checked(graph: Graph) -> Graph:
 
 
 def _io_entry(graph: Graph, name: str) -> dict:
+    """C shape (NHWC), the source model's layout and shape of it (mnc.layout), quantization."""
     t = graph.tensor(name)
     scale, zero_point = t.quant.single()
-    return {"shape": list(t.shape), "scale": scale, "zero_point": zero_point}
+    return {**io_spec(t), "scale": scale, "zero_point": zero_point}
 
 
 def _module(name: str, what: str):

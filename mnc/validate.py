@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mnc.errors import MncError, UnsupportedError
+from mnc.layout import checked_c_input, io_spec
 
 INPUT_SEED = 0          # the default input: seeded, so every run validates the same tensors
 IMAGE_BLOCK = 8         # the default input is smooth over blocks of this many pixels, like a photo
@@ -94,7 +95,7 @@ def validate(model: Path, x: np.ndarray | None = None, target: str = "host") -> 
         result = compile_model(model, CompileOptions(target=target, out_dir=Path(tmp) / "pkg", build_sizes=False))
         if x is None:
             x = default_input(result.manifest["input"])
-        x = np.asarray(x, dtype=np.int8).reshape(result.manifest["input"]["shape"])
+        x = checked_c_input(np.asarray(x), result.manifest["input"]["shape"], "validate")
         run = host.run_dumped(result.out_dir, x)
     reference = run_litert(model, x, preserve_all=True)
     layers = compare_layers(result, x, run.layer_outputs, reference)
@@ -123,7 +124,7 @@ def model_input_spec(model: Path) -> dict:
     if t.dtype != "int8" or t.quant is None:
         raise UnsupportedError(f"validate needs a full-integer int8 model; input {t.name!r} is {t.dtype}")
     scale, zero_point = t.quant.single()
-    return {"shape": list(t.shape), "scale": scale, "zero_point": zero_point}
+    return {**io_spec(t), "scale": scale, "zero_point": zero_point}
 
 
 def default_input(spec: dict, seed: int = INPUT_SEED) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mnc.cli import main
+from mnc.errors import MncError
 from mnc.ir import QuantParams
 from mnc.runners import host
 from tests.codegen import fakeops
@@ -94,13 +95,54 @@ def test_run_without_input_is_deterministic(capsys, tmp_path, package):
     assert np.array_equal(outs[0], outs[1])
 
 
-@pytest.mark.parametrize("bad", [np.zeros((1, 4, 4), np.int8), np.zeros((1, 4, 4, 3), np.int32)])
+@pytest.mark.parametrize("bad", [np.zeros((1, 4, 4), np.int8), np.zeros((1, 4, 4, 3), np.int32),
+                                 np.zeros((48,), np.int8), np.zeros((1, 3, 4, 4), np.int8),
+                                 np.zeros((1, 4, 3, 4), np.float32)])
 def test_run_rejects_bad_input(capsys, tmp_path, package, bad):
+    """Wrong dtype, rank or shape -- a same-sized array in another layout too -- is refused, never reshaped."""
     _, pkg = package
     np.save(tmp_path / "x.npy", bad)
     status, _, err = invoke(capsys, "run", str(pkg), "--input", str(tmp_path / "x.npy"))
     assert status == 1
     assert_one_line_error(err)
+
+
+def test_run_names_both_shapes_and_the_likely_layout_mistake(capsys, tmp_path, package):
+    _, pkg = package
+    np.save(tmp_path / "x.npy", np.zeros((1, 3, 4, 4), np.int8))
+    _, _, err = invoke(capsys, "run", str(pkg), "--input", str(tmp_path / "x.npy"))
+    assert "(1, 3, 4, 4)" in err and "[1, 4, 4, 3] (NHWC, as exported)" in err and "looks like NCHW" in err
+
+
+def as_nchw_package(pkg) -> None:
+    """The package as an importer of an NCHW model (a PyTorch export) writes its manifest."""
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    manifest["input"].update(layout="NCHW", model_shape=[1, 3, 4, 4])
+    (pkg / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_run_takes_and_gives_arrays_in_the_models_nchw_layout(capsys, tmp_path, package):
+    need_tool("gcc")
+    _, pkg = package
+    as_nchw_package(pkg)
+    x_nchw = np.random.default_rng(5).integers(-128, 128, (1, 3, 4, 4), dtype=np.int8)
+    for name, x in (("full.npy", x_nchw), ("no_batch.npy", x_nchw[0])):
+        np.save(tmp_path / name, x)
+        status, _, err = invoke(capsys, "run", str(pkg), "--input", str(tmp_path / name),
+                                "--output", str(tmp_path / ("y_" + name)))
+        assert status == 0, err
+        y = host.run(pkg, np.ascontiguousarray(x_nchw.transpose(0, 2, 3, 1)))
+        assert np.array_equal(np.load(tmp_path / ("y_" + name)), y)   # [1, 48]: no layout
+    np.save(tmp_path / "nhwc.npy", x_nchw.transpose(0, 2, 3, 1))   # same size, the C API's layout
+    status, _, err = invoke(capsys, "run", str(pkg), "--input", str(tmp_path / "nhwc.npy"))
+    assert status == 1 and "looks like NHWC" in err
+    assert_one_line_error(err)
+
+
+def test_runner_refuses_a_same_sized_array_of_another_shape(package):
+    _, pkg = package
+    with pytest.raises(MncError, match=r"C API takes \[1, 4, 4, 3\] \(NHWC\)"):
+        host.run(pkg, np.zeros((1, 3, 4, 4), np.int8))
 
 
 def test_info_json_lists_macs_params_layers(capsys):

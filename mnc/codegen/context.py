@@ -17,6 +17,7 @@ from mnc.codegen.lowering import ConstArray, KernelCall
 from mnc.codegen.naming import NameTable, c_comment, c_string, suffix
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ir import Graph, Op, Tensor
+from mnc.layout import tensor_layout
 
 COMMON_HEADER = "mnc_common.h"
 INT32_MIN, INT32_MAX, UINT32_MAX = -(2**31), 2**31 - 1, 2**32 - 1
@@ -72,6 +73,8 @@ class ModelCtx:
     arena_bytes: int
     input_size: int
     output_size: int
+    input_hwc: tuple[int, int, int] | None   # an image input's H, W, C (the C API is NHWC)
+    input_layout: str                        # the source model's layout of the input (mnc.layout)
     input_offset: int
     output_offset: int
     input_scale: str
@@ -183,6 +186,8 @@ def build_context(graph: Graph, layers: list[Layer], layout: MemoryLayout, targe
         arena_bytes=layout.arena_bytes,
         input_size=x.size,
         output_size=y.size,
+        input_hwc=tuple(int(d) for d in x.shape[1:]) if len(x.shape) == 4 else None,
+        input_layout=tensor_layout(x),
         input_offset=layout.tensor_offsets[x.name],
         output_offset=layout.tensor_offsets[y.name],
         input_scale=c_float(in_scale),

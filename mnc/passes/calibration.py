@@ -4,8 +4,9 @@ and the statistics (per-tensor float ranges by min/max, percentile or MSE-optima
 Data sources, in `load_calibration_data`:
   * a `.npy` / `.npz` file, or a folder of `.npy` / `.npz` / image files (read in sorted order);
     float arrays are model-ready inputs used as they are; integer arrays are 0..255 pixels and get
-    the image preprocessing below. Arrays are one sample shaped like the input without its batch
-    axis, or a stack [N, ...] of them.
+    the image preprocessing below. Arrays are in the source model's layout (NCHW for a PyTorch
+    export, see mnc.layout): one sample shaped like the input with or without its batch axis, or a
+    stack [N, ...] of them. Any other shape, a same-sized one included, is refused.
   * images (PNG, JPEG, BMP): converted to the model's channel count (grayscale replicated to RGB),
     resized to the input's H x W, and pixels 0..255 mapped linearly onto `ImagePreprocess.value_range`
     (default [-1, 1], the float input range of the MobileNets mnc builds).
@@ -23,6 +24,7 @@ import numpy as np
 
 from mnc.errors import MncError
 from mnc.ir import Graph
+from mnc.layout import NHWC, samples_to_c_layout
 
 METHODS = ("minmax", "percentile", "mse")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -51,11 +53,14 @@ class ImagePreprocess:
 
 
 # ---- data -------------------------------------------------------------------------------------
-def load_calibration_data(source: str | Path | None, input_shape: tuple[int, ...], *,
+def load_calibration_data(source: str | Path | None, input_shape: tuple[int, ...], *, layout: str = NHWC,
                           preprocess: ImagePreprocess = ImagePreprocess(),
                           max_samples: int = DEFAULT_MAX_SAMPLES, seed: int = 0,
                           synthetic_samples: int = DEFAULT_SYNTHETIC_SAMPLES) -> np.ndarray:
-    """Calibration inputs as float32 [N, *input_shape] (each sample keeps the batch axis of 1)."""
+    """Calibration inputs as float32 [N, *input_shape] (each sample keeps the batch axis of 1).
+
+    `input_shape` is the graph's (NHWC) input shape; `layout` the source model's layout of it.
+    """
     if source is None:
         warnings.warn(f"no calibration data given: calibrating on {synthetic_samples} synthetic inputs "
                       "(pass real samples for better accuracy)", CalibrationWarning, stacklevel=2)
@@ -66,7 +71,7 @@ def load_calibration_data(source: str | Path | None, input_shape: tuple[int, ...
     files = _data_files(path)
     samples: list[np.ndarray] = []
     for file in files:
-        samples.extend(_load_file(file, input_shape, preprocess))
+        samples.extend(_load_file(file, input_shape, layout, preprocess))
         if len(samples) >= max_samples:
             break
     if not samples:
@@ -85,7 +90,8 @@ def _data_files(path: Path) -> list[Path]:
     return files
 
 
-def _load_file(path: Path, input_shape: tuple[int, ...], preprocess: ImagePreprocess) -> list[np.ndarray]:
+def _load_file(path: Path, input_shape: tuple[int, ...], layout: str,
+               preprocess: ImagePreprocess) -> list[np.ndarray]:
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         return [load_image(path, input_shape, preprocess)]
@@ -97,20 +103,15 @@ def _load_file(path: Path, input_shape: tuple[int, ...], preprocess: ImagePrepro
                 arrays = [npz[key] for key in sorted(npz.files)]
     except (OSError, ValueError) as exc:
         raise MncError(f"cannot read calibration file {path}: {exc}") from None
-    return [s for a in arrays for s in _split_samples(a, input_shape, preprocess, path)]
+    return [s for a in arrays for s in _split_samples(a, input_shape, layout, preprocess, path)]
 
 
-def _split_samples(arr: np.ndarray, input_shape: tuple[int, ...], preprocess: ImagePreprocess,
+def _split_samples(arr: np.ndarray, input_shape: tuple[int, ...], layout: str, preprocess: ImagePreprocess,
                    path: Path) -> list[np.ndarray]:
-    sample_shape = tuple(input_shape[1:])
-    if arr.shape == sample_shape:
-        arr = arr[None]
-    elif arr.shape[1:] != sample_shape:
-        raise MncError(f"calibration array in {path} has shape {arr.shape}; expected {sample_shape} "
-                       f"or [N, {', '.join(map(str, sample_shape))}]")
+    arr = samples_to_c_layout(arr, input_shape, layout, f"calibration array in {path}")
     if arr.dtype.kind in "iub":
         arr = pixels_to_input(arr, preprocess)
-    return [a.reshape(input_shape).astype(np.float32) for a in arr]
+    return [a.astype(np.float32) for a in arr]
 
 
 def load_image(path: Path, input_shape: tuple[int, ...], preprocess: ImagePreprocess) -> np.ndarray:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mnc.ir import Graph
+from mnc.layout import tensor_layout
 from mnc.passes.calibration import DEFAULT_MAX_SAMPLES, ImagePreprocess, load_calibration_data
 from mnc.passes.dce import dce
 from mnc.passes.fold_batchnorm import fold_batchnorm
@@ -48,8 +49,9 @@ def run_pipeline(graph: Graph, calibration: str | Path | None = None, method: st
     graph = optimize(graph)
     if is_quantized(graph):
         return graph
-    input_shape = graph.tensor(graph.inputs[0]).shape
-    samples = load_calibration_data(calibration, input_shape, preprocess=preprocess,
+    graph_input = graph.tensor(graph.inputs[0])
+    samples = load_calibration_data(calibration, graph_input.shape, layout=tensor_layout(graph_input),
+                                    preprocess=preprocess,
                                     max_samples=max_samples, seed=seed)
     graph = quantize_graph(graph, samples, method, percentile)
     graph.verify()

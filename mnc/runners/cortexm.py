@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from mnc.errors import MncError, ToolchainError
+from mnc.layout import checked_c_input
 from mnc.resources import data_dir
 from mnc.runners import qemu
 from mnc.runners.toolchain import (
@@ -80,7 +81,7 @@ def build(out_dir: Path, target_name: str, x_int8: np.ndarray, dest_dir: Path, p
     out_dir = Path(out_dir).resolve()
     target = _emulated_target(target_name)
     manifest = _manifest(out_dir)
-    x = _checked_input(x_int8, manifest["input"]["shape"])
+    x = checked_c_input(x_int8, manifest["input"]["shape"], "Cortex-M run")
     flags = _compile_flags(target, profile)
     objects = _cached_objects(out_dir, target, flags, profile)
     input_obj = _compile_input(out_dir, target, flags, x, Path(dest_dir))
@@ -233,15 +234,6 @@ def _manifest(out_dir: Path) -> dict:
     if not path.is_file():
         raise MncError(f"{out_dir} is not an mnc package (no manifest.json)")
     return json.loads(path.read_text())
-
-
-def _checked_input(x: np.ndarray, shape: list[int]) -> np.ndarray:
-    x = np.asarray(x)
-    if x.dtype != np.int8:
-        raise MncError(f"Cortex-M run needs int8 input, got {x.dtype}")
-    if x.size != int(np.prod(shape)):
-        raise MncError(f"input has {x.size} elements, model expects shape {tuple(shape)}")
-    return x
 
 
 def _build_key(out_dir: Path, firmware_sources: list[Path], flags: list[str]) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mnc.errors import MncError, ToolchainError
+from mnc.layout import checked_c_input
 from mnc.resources import data_dir
 from mnc.runners.toolchain import STRICT_FLAGS, include_flags, package_sources, run_tool, tool
 
@@ -95,7 +96,7 @@ def parse_dump(data: bytes, num_layers: int) -> list[bytes]:
 def _execute(out_dir: Path, x_int8: np.ndarray, profile: bool,
              dump_path: Path | None = None) -> tuple[np.ndarray, str]:
     manifest = _manifest(out_dir)
-    x = _checked_input(x_int8, manifest["input"]["shape"])
+    x = checked_c_input(x_int8, manifest["input"]["shape"], "host run")
     exe = build(out_dir, profile, dump=dump_path is not None)
     with tempfile.TemporaryDirectory(prefix="mnc-host-") as tmp:
         in_path, out_path = Path(tmp) / "input.bin", Path(tmp) / "output.bin"
@@ -109,15 +110,6 @@ def _execute(out_dir: Path, x_int8: np.ndarray, profile: bool,
             raise ToolchainError(f"host run failed (exit {proc.returncode}): {proc.stderr.strip()}")
         out = np.frombuffer(out_path.read_bytes(), dtype=np.int8)
     return out.reshape(manifest["output"]["shape"]).copy(), proc.stdout
-
-
-def _checked_input(x: np.ndarray, shape: list[int]) -> np.ndarray:
-    x = np.asarray(x)
-    if x.dtype != np.int8:
-        raise MncError(f"host run needs int8 input, got {x.dtype}")
-    if x.size != int(np.prod(shape)):
-        raise MncError(f"input has {x.size} elements, model expects shape {tuple(shape)}")
-    return np.ascontiguousarray(x)
 
 
 def _manifest(out_dir: Path) -> dict:

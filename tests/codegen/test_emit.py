@@ -91,7 +91,8 @@ def test_manifest_fields(tmp_path):
     on_disk = (tmp_path / "pkg" / "manifest.json").read_text()
     assert json.loads(on_disk) == manifest
     assert on_disk == json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    assert manifest["input"] == {"shape": [1, 4, 4, 3], "scale": float(np.float32(0.02)), "zero_point": 5}
+    assert manifest["input"] == {"shape": [1, 4, 4, 3], "layout": "NHWC", "model_shape": [1, 4, 4, 3],
+                                 "scale": float(np.float32(0.02)), "zero_point": 5}
     assert [layer["kind"] for layer in manifest["layers"]] == ["codegen_test_lut", "codegen_test_add",
                                                                "codegen_test_lut"]
     assert manifest["layers"][0]["source"] == "hand-built lut1"

@@ -45,10 +45,12 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def _calibration_file(folder, input_shape) -> tuple:
-    """(.npy of 16 calibration samples [N, H, W, C], the 4 held-out samples [4, 1, H, W, C])."""
-    path = folder / "calibration.npy"
-    np.save(path, synthetic_inputs(input_shape, 16, seed=1)[:, 0])
+def _calibration_file(folder, input_shape, layout="NHWC") -> tuple:
+    """(.npy of 16 calibration samples [N, H, W, C] -- [N, C, H, W] for an NCHW model, whose user
+    hands mnc its own layout --, the 4 held-out samples [4, 1, H, W, C])."""
+    path = folder / f"calibration_{layout}.npy"
+    samples = synthetic_inputs(input_shape, 16, seed=1)[:, 0]
+    np.save(path, samples.transpose(0, 3, 1, 2) if layout == "NCHW" else samples)
     return path, synthetic_inputs(input_shape, 4, seed=2)
 
 
@@ -97,10 +99,11 @@ def family(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(request.param)
     graph = build_variant(request.param, classes=CLASSES, resolution=RESOLUTION)
     calibration, held_out = _calibration_file(folder, graph.tensor(graph.inputs[0]).shape)
+    nchw_calibration, _ = _calibration_file(folder, graph.tensor(graph.inputs[0]).shape, "NCHW")
     onnx_path = folder / f"{graph.name}.onnx"   # the imported graph is named after the file
     model = export_onnx(graph, onnx_path)
     direct = _compile(graph, folder / "direct", calibration)
-    via_onnx = _compile(onnx_path, folder / "onnx", calibration)
+    via_onnx = _compile(onnx_path, folder / "onnx", nchw_calibration)
     return direct, via_onnx, model, held_out
 
 
@@ -110,7 +113,10 @@ def _without_provenance(name: str, text: str) -> str:
         manifest = json.loads(text)
         for layer in manifest["layers"]:
             layer.pop("source")
+        for io in ("input", "output"):   # the source model's layout: NHWC built-in, NCHW export
+            manifest[io].pop("layout"), manifest[io].pop("model_shape")
         return json.dumps(manifest, indent=1, sort_keys=True)
+    text = re.sub(r" \* The source model was exported NCHW:.*\n.*\n", "", text)
     return re.sub(r"(/\* (?:Layer )?\d+: \S+ \S+) <- .*? \*/", r"\1 */", text)
 
 
@@ -122,7 +128,9 @@ def test_round_trip_through_onnx_gives_the_same_c(family):
     (same model hash) and so are the kernels, the arena plan and every array in weights.c.
     What legitimately differs is where each layer came from, and only that: the `<- source` part
     of the per-layer comments in model.c and weights.c ("mobilenet_v1 conv1" against
-    "ONNX node 0 Conv 'conv1'") and the "source" field of each manifest layer.
+    "ONNX node 0 Conv 'conv1'") and the "source" field of each manifest layer -- plus the source
+    model's layout of the input and output: NHWC for the variant, NCHW for its export (manifest
+    "layout"/"model_shape" and the NCHW note in model.h).
     (The header comment names the model, which for an ONNX file is its stem: the fixture names the
     file after the variant, "v1-0.25-64.onnx", so that line is equal too.)
     """
@@ -132,7 +140,8 @@ def test_round_trip_through_onnx_gives_the_same_c(family):
     for name in PACKAGE_FILES:
         a, b = ((r.out_dir / name).read_text() for r in (direct, via_onnx))
         assert _without_provenance(name, a) == _without_provenance(name, b), f"{name} differs"
-        assert (a == b) == (name == "model.h"), f"{name}: provenance expected to differ only outside model.h"
+        # model.h differs only by the NCHW note about the input, the other files only by provenance
+        assert a != b, f"{name}: expected to name the layers' (or the input's) ONNX source"
     kernels = [{p.name: p.read_bytes() for p in (r.out_dir / "kernels").iterdir()} for r in (direct, via_onnx)]
     assert kernels[0] == kernels[1]
     sources = [layer["source"] for layer in via_onnx.manifest["layers"]]
@@ -206,7 +215,7 @@ def test_pytorch_style_onnx_compiles_exact_and_tracks_onnxruntime(tmp_path):
     model = _pytorch_style_model()
     path = tmp_path / "torch_net.onnx"
     onnx.save(model, str(path))
-    calibration, held_out = _calibration_file(tmp_path, (1, 32, 32, 3))
+    calibration, held_out = _calibration_file(tmp_path, (1, 32, 32, 3), "NCHW")
     result = _compile(path, tmp_path / "pkg", calibration)
     kinds = [op.kind for op in result.graph.ops()]
     assert kinds.count("fully_connected") == 2 and "hard_sigmoid" in kinds and "transpose" not in kinds

@@ -155,6 +155,20 @@ def test_npy_single_sample_stack_and_npz(tmp_path):
     assert load_calibration_data(tmp_path, X, max_samples=2).shape == (2, *X)
 
 
+def test_nchw_models_take_nchw_samples_and_refuse_same_sized_nhwc(tmp_path):
+    """A PyTorch export's user calibrates with its own NCHW arrays; mnc transposes at the edge."""
+    nhwc = np.random.default_rng(1).normal(size=(5, 6, 7, 3)).astype(np.float32)   # N, H, W, C
+    np.save(tmp_path / "nchw.npy", nhwc.transpose(0, 3, 1, 2))
+    data = load_calibration_data(tmp_path / "nchw.npy", (1, 6, 7, 3), layout="NCHW")
+    assert np.array_equal(data[:, 0], nhwc)
+    np.save(tmp_path / "nhwc.npy", nhwc)
+    with pytest.raises(MncError, match=r"shape \(5, 6, 7, 3\); the model takes samples of \[3, 6, 7\] \(NCHW"):
+        load_calibration_data(tmp_path / "nhwc.npy", (1, 6, 7, 3), layout="NCHW")
+    square = np.zeros((2, 3, 3, 3), np.float32)   # C == H == W: nothing tells the layouts apart but the contract
+    np.save(tmp_path / "square.npy", square)
+    assert load_calibration_data(tmp_path / "square.npy", (1, 3, 3, 3), layout="NCHW").shape == (2, 1, 3, 3, 3)
+
+
 def test_integer_arrays_are_pixels(tmp_path):
     pixels = np.full(X[1:], 255, np.uint8)
     pixels[0, 0, 0] = 0
