@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnc.errors import FitError, MncError
+from mnc.resources import data_dir
 from mnc.targets import Target, load_target
 
-BOARDS_DIR = Path(__file__).resolve().parent.parent / "targets" / "boards"
+BOARDS_DIR = data_dir("targets") / "boards"
 
 # RAM the firmware needs besides the arena: the main stack (the kernels' deepest frame plus the
 # firmware's, measured under 2 KiB on the emulated cores) and the firmware's own statics.
