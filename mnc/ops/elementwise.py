@@ -65,6 +65,16 @@ def add_params(s_a: float, s_b: float, s_out: float) -> dict[str, int]:
             "in1_multiplier": m_b, "in1_shift": sh_b, "output_multiplier": m_out, "output_shift": sh_out}
 
 
+def quantize_constant_operand(graph, name: str) -> None:
+    """A float constant operand as int8 with a per-tensor scale covering its values (and 0)."""
+    from mnc.passes.quantize import activation_qparams
+
+    t = graph.tensor(name)
+    data = t.data.astype(np.float32)
+    t.quant = activation_qparams(float(data.min()), float(data.max()))
+    t.data, t.dtype = t.quant.quantize(data), "int8"
+
+
 class Binary(OpDef):
     kernel_name = ""
 
@@ -84,6 +94,17 @@ class Binary(OpDef):
         a, b = (x.astype(np.int64) for x in inputs)
         lo, hi = self._act_range(op, graph)
         return [np.clip(self.int8_fn(op, graph, a, b), lo, hi).astype(np.int8)]
+
+    def quantize(self, op, graph, ranges):
+        """The output from its calibrated range; a constant operand (a bias or scale the exporter
+        wrote as its own Add/Mul, x + 3 in a hard-swish) per-tensor from its own values."""
+        from mnc.passes.quantize import quantize_activation
+
+        for name in op.inputs:
+            t = graph.tensor(name)
+            if t.is_const and t.dtype == "float32":
+                quantize_constant_operand(graph, name)
+        quantize_activation(graph, op.outputs[0], ranges[op.outputs[0]])
 
     def _act_range(self, op, graph) -> tuple[int, int]:
         scale, zp = graph.tensor(op.outputs[0]).quant.single()

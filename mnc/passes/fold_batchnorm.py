@@ -59,15 +59,15 @@ def _fold_into(g: Graph, producer: Op, bn: Op) -> None:
     new_w = w.data.astype(np.float64) * scale.reshape(shape)
     bias_name = producer.inputs[2] if len(producer.inputs) > 2 else ""
     bias = g.tensor(bias_name).data.astype(np.float64).reshape(-1) if bias_name else 0.0
-    _replace_const(g, producer, 1, f"{w.name}_bnfold", new_w)
-    _replace_const(g, producer, 2, f"{bn.name}_bias", bias * scale + shift)
+    replace_const(g, producer, 1, f"{w.name}_bnfold", new_w)
+    replace_const(g, producer, 2, f"{bn.name}_bias", bias * scale + shift)
     params = bn.inputs[1:5]
     absorb_successor(g, producer, bn)
     for name in params:
         remove_if_unused(g, name)
 
 
-def _replace_const(g: Graph, op: Op, index: int, base: str, data: np.ndarray) -> None:
+def replace_const(g: Graph, op: Op, index: int, base: str, data: np.ndarray) -> None:
     """Give `op` a fresh float32 constant at input `index` (weights may be shared with other ops)."""
     old = op.inputs[index] if len(op.inputs) > index else ""
     meta = dict(g.tensor(old).meta) if old else {}

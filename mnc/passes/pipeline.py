@@ -3,6 +3,11 @@
 Why this order:
   1. fold_batchnorm first: conv -> batch_norm -> relu only becomes conv -> relu once the batch_norm
      is gone, so it must precede fuse_activation.
+  1b. fuse_hard_swish before fold_affine: the `+ 3` of a hard-sigmoid written out after a conv
+     (a squeeze-excite gate) must become part of the hard_sigmoid, not the conv's bias. Both before
+     fuse_activation, which would otherwise fuse the relu6 of `relu6(x + 3)` into the add.
+  1c. fold_affine after fold_batchnorm: batch norms written as Mul/Add by exporters fold into the
+     conv before them like BatchNormalization nodes do.
   2. fuse_pad before fuse_activation is not required (fuse_pad sees relu either as an op or as a
      fused `act`), but it must precede quantize so a pad never gets its own calibrated range.
   3. fuse_activation before quantize: calibration then observes each fused op's output *after* its
@@ -20,13 +25,17 @@ from mnc.ir import Graph
 from mnc.layout import tensor_layout
 from mnc.passes.calibration import DEFAULT_MAX_SAMPLES, ImagePreprocess, load_calibration_data
 from mnc.passes.dce import dce
+from mnc.passes.fold_affine import fold_affine
 from mnc.passes.fold_batchnorm import fold_batchnorm
 from mnc.passes.fuse_activation import fuse_activation
+from mnc.passes.fuse_hard_swish import fuse_hard_swish
 from mnc.passes.fuse_pad import fuse_pad
 from mnc.passes.quantize import is_quantized, quantize_graph
 
 GRAPH_PASSES: tuple[tuple[str, Callable[[Graph], Graph]], ...] = (
     ("fold_batchnorm", fold_batchnorm),
+    ("fuse_hard_swish", fuse_hard_swish),
+    ("fold_affine", fold_affine),
     ("fuse_pad", fuse_pad),
     ("fuse_activation", fuse_activation),
     ("dce", dce),
