@@ -16,10 +16,11 @@ import tempfile
 from pathlib import Path
 
 from mnc.errors import ToolchainError
+from mnc.resources import data_dir
 
 CORE_DIR_ENV = "MNC_PLATFORMIO_CORE_DIR"
 SCONS_PACKAGE = "tool-scons"
-LOCAL_PLATFORM = Path(__file__).resolve().parent.parent.parent / "firmware" / "platformio" / "platform"
+LOCAL_PLATFORM = data_dir("firmware") / "platformio" / "platform"
 # Settings for every pio process mnc starts: no telemetry, no update checks (both call the network).
 PIO_SETTINGS = {
     "PLATFORMIO_SETTING_ENABLE_TELEMETRY": "No",
