@@ -26,6 +26,7 @@ from google.protobuf.message import DecodeError
 from onnx import numpy_helper
 
 from mnc.errors import ModelError, UnsupportedError
+from mnc.frontends.onnx_layout import nhwc_inputs
 from mnc.ir import Graph, QuantParams, Tensor
 
 MIN_OPSET = 13
@@ -295,9 +296,10 @@ def import_model(model: onnx.ModelProto, name: str = "model") -> Graph:
     imp = Importer(_name(name), _infer_shapes(model))
     for init in model.graph.initializer:
         imp.bind_const(init.name, Const(_to_array(init)))
+    nhwc = nhwc_inputs(model)
     for inp in model.graph.input:
         if inp.name not in imp.consts:
-            _add_graph_input(imp, inp)
+            _add_graph_input(imp, inp, inp.name in nhwc)
     for index, node in enumerate(model.graph.node):
         imp.node_label = f"ONNX node {index} {node.op_type} {node.name or node.output[0]!r}"
         imp.node_name = node.name
@@ -362,7 +364,8 @@ def _to_array(tensor: onnx.TensorProto) -> np.ndarray:
         raise ModelError(f"tensor {tensor.name!r}: unreadable data ({exc})") from None
 
 
-def _add_graph_input(imp: Importer, inp: onnx.ValueInfoProto) -> None:
+def _add_graph_input(imp: Importer, inp: onnx.ValueInfoProto, nhwc: bool) -> None:
+    """A graph input; an `nhwc` one (tf2onnx's, see onnx_layout) is stored as it is, in ONNX order."""
     tt = inp.type.tensor_type
     if tt.elem_type not in _FLOAT_TYPES:
         raise UnsupportedError(f"graph input {inp.name!r}: element type "
@@ -370,9 +373,10 @@ def _add_graph_input(imp: Importer, inp: onnx.ValueInfoProto) -> None:
     shape = tuple(int(d.dim_value) for d in tt.shape.dim)
     if len(shape) == 4 and shape[0] != 1:
         raise UnsupportedError(f"graph input {inp.name!r}: batch {shape[0]} (mnc compiles batch 1)")
-    layout = layout_for_rank(len(shape))
+    layout = "plain" if nhwc else layout_for_rank(len(shape))
     name = imp.graph.unique_name(_name(inp.name))
-    meta = {"onnx_name": inp.name, "onnx_layout": "NCHW" if layout == "nhwc" else "plain"}
+    meta = {"onnx_name": inp.name, "onnx_layout": "NCHW" if layout == "nhwc" else "plain",
+            "layout": "NHWC" if nhwc else "NCHW" if layout == "nhwc" else "plain"}
     imp.graph.add_tensor(Tensor(name, mnc_shape(shape, layout), meta=meta))
     imp.graph.inputs.append(name)
     imp.bind(inp.name, Value(name, layout, shape))

@@ -73,6 +73,35 @@ def operator_name(model: tflite.Model, op: tflite.Operator) -> str:
     return tflite.opcode2name(builtin) if builtin in tflite.BUILTIN_OPCODE2NAME else f"OPCODE_{builtin}"
 
 
+SHAPE_ARITHMETIC = ("SHAPE", "STRIDED_SLICE", "PACK")
+
+
+def shape_arithmetic_ops(model: tflite.Model, sg) -> set[int]:
+    """Operators that only compute a RESHAPE's `new_shape` operand.
+
+    A model converted with a dynamic batch (Keras' default) computes the shape of a Flatten or
+    Reshape at run time: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE input 1. mnc compiles batch 1
+    and RESHAPE takes its static output shape, so these operators need no code; any other reader
+    of their results (or a graph output among them) keeps them, and they are then refused by name.
+    """
+    readers: dict[int, list[tuple[int, int]]] = {}
+    ops = [sg.Operators(i) for i in range(sg.OperatorsLength())]
+    for index, op in enumerate(ops):
+        for position in range(op.InputsLength()):
+            readers.setdefault(int(op.Inputs(position)), []).append((index, position))
+    outputs = {int(sg.Outputs(j)) for j in range(sg.OutputsLength())}
+    names = [operator_name(model, op) for op in ops]
+    found: set[int] = set()
+    for index in reversed(range(len(ops))):   # readers come after their producers
+        if names[index] not in SHAPE_ARITHMETIC:
+            continue
+        results = [int(ops[index].Outputs(j)) for j in range(ops[index].OutputsLength())]
+        if all(t not in outputs and all(r in found or (names[r] == "RESHAPE" and p == 1)
+                                        for r, p in readers.get(t, [])) for t in results):
+            found.add(index)
+    return found
+
+
 class OpContext:
     """What one operator converter sees: its operands, options, and how to emit mnc ops."""
 
@@ -155,7 +184,10 @@ class _Importer:
     def run(self) -> Graph:
         from mnc.frontends.tflite_ops import CONVERTERS
 
+        shape_arithmetic = shape_arithmetic_ops(self.model, self.sg)
         for index in range(self.sg.OperatorsLength()):
+            if index in shape_arithmetic:
+                continue
             op = self.sg.Operators(index)
             ctx = OpContext(self, index, op, operator_name(self.model, op))
             convert = CONVERTERS.get(ctx.name)

@@ -108,3 +108,35 @@ def test_no_fixture_gives_an_internal_error(capsys, tmp_path, name):
     status, out, err = invoke(capsys, "info", EXPORTS / name)
     assert "internal error" not in err
     assert status == 0, err
+
+
+FLOAT_FIXTURES = [n for n in FIXTURES if not n.endswith("_int8.tflite") and not n.startswith("ort_qdq")]
+
+
+@pytest.mark.parametrize("name", FLOAT_FIXTURES)
+def test_float_import_computes_what_the_exporters_runtime_computes(name):
+    """mnc's float graph (imported, layout translated) against onnxruntime / LiteRT on the file itself."""
+    from mnc.compiler import load_model_file
+
+    layout = INFO[name]["layout"]
+    graph = load_model_file(EXPORTS / name)
+    spec = {"shape": list(graph.tensor(graph.inputs[0]).shape), "layout": layout}
+    for x in float_input(pixels("held_out", layout)[:RUN_SAMPLES]):
+        got = run_single(graph, to_c_layout(x, spec, "sample")).reshape(-1)
+        want = reference_float(EXPORTS / name, x[None]).reshape(-1)
+        assert np.max(np.abs(got - want)) <= 1e-4 * max(1.0, np.max(np.abs(want))), name
+
+
+def reference_float(path: Path, x: np.ndarray) -> np.ndarray:
+    if path.suffix == ".onnx":
+        import onnxruntime as ort
+
+        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(path))
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    return interp.get_tensor(interp.get_output_details()[0]["index"])
