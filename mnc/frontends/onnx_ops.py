@@ -225,8 +225,7 @@ def _reduce_mean(imp: Importer, node: onnx.NodeProto) -> None:
         imp.bind(node.output[0], mean if a["keepdims"] else imp.reshape(mean, out_shape, node.output[0]))
         return
     attrs = {"axes": tuple(axes), "keepdims": bool(a["keepdims"])}
-    imp.bind(node.output[0], imp.emit("mean", [x.tensor], attrs, node.output[0], layout_for_rank(len(out_shape)),
-                                      out_shape))
+    imp.bind(node.output[0], imp.emit("mean", [x.tensor], attrs, node.output[0], "plain", out_shape))
 
 
 def _batch_norm(imp: Importer, node: onnx.NodeProto) -> None:
@@ -277,8 +276,19 @@ def _operand(imp: Importer, name: str, layout: str, rank: int) -> str:
         return imp.materialize(const, name, layout if const.data.ndim == 4 else "plain").tensor
     v = imp.value(name)
     if layout == "nhwc" and v.layout != "nhwc":
-        v = imp.reshape(v, (1,) * (4 - len(v.shape)) + v.shape, name + "_r4")
+        v = imp.as_nhwc(v) if len(v.shape) == 4 else imp.reshape(v, (1,) * (4 - len(v.shape)) + v.shape, name + "_r4")
+    elif layout == "plain" and v.layout == "nhwc":
+        v = imp.as_plain(v)
     return v.tensor
+
+
+def _binary_layout(imp: Importer, names, out_shape) -> str:
+    """Layout propagation: a rank-4 Add/Mul computes in the layout its rank-4 activations already
+    have (NHWC values between tf2onnx's Transposes stay plain); "nhwc" otherwise."""
+    layouts = {imp.value(n).layout for n in names if not imp.is_const(n) and len(imp.value(n).shape) == 4}
+    if len(out_shape) == 4 and layouts == {"plain"}:
+        return "plain"
+    return layout_for_rank(len(out_shape))
 
 
 def _binary(kind: str, negate: bool = False, reciprocal: bool = False):
@@ -292,7 +302,7 @@ def _binary(kind: str, negate: bool = False, reciprocal: bool = False):
             b = b + ("_neg" if negate else "_recip")
             imp.bind_const(b, Const(-data if negate else (np.float32(1) / data).astype(np.float32)))
         out_shape = _out_shape(imp, node)
-        layout = layout_for_rank(len(out_shape))
+        layout = _binary_layout(imp, (a, b), out_shape)
         inputs = [_operand(imp, n, layout, len(out_shape)) for n in (a, b)]
         imp.bind(node.output[0], imp.emit(kind, inputs, {"act": "none"}, node.output[0], layout, out_shape))
     return convert
@@ -381,12 +391,29 @@ def _transpose(imp: Importer, node: onnx.NodeProto) -> None:
     rank = len(x.shape)
     perm = list(a["perm"]) if a["perm"] is not None else list(range(rank))[::-1]
     out_shape = _out_shape(imp, node)
-    out_layout = layout_for_rank(len(out_shape))
-    p_in = NCHW_TO_NHWC if x.layout == "nhwc" else tuple(range(rank))
+    out_layout = _cancelling_layout(x.layout, perm) if len(out_shape) == 4 else layout_for_rank(len(out_shape))
+    perm_mnc = _mnc_perm(x.layout, out_layout, perm)
+    imp.bind(node.output[0], imp.permute(x, perm_mnc, node.output[0], out_layout, out_shape))
+
+
+def _mnc_perm(in_layout: str, out_layout: str, perm) -> tuple[int, ...]:
+    """The permutation of the stored (mnc) data that ONNX's Transpose(perm) amounts to."""
+    rank = len(perm)
+    p_in = NCHW_TO_NHWC if in_layout == "nhwc" else tuple(range(rank))
     p_out = NCHW_TO_NHWC if out_layout == "nhwc" else tuple(range(rank))
     inv_in = invert(p_in)
-    perm_mnc = tuple(inv_in[perm[p_out[i]]] for i in range(rank))
-    imp.bind(node.output[0], imp.permute(x, perm_mnc, node.output[0], out_layout, out_shape))
+    return tuple(inv_in[perm[p_out[i]]] for i in range(rank))
+
+
+def _cancelling_layout(in_layout: str, perm) -> str:
+    """Layout propagation: a rank-4 Transpose's output is stored the way that needs no data
+    movement when there is one. tf2onnx brackets every NCHW op of a Keras model with
+    Transpose(0,3,1,2) / Transpose(0,2,3,1); the NHWC values between them stay "plain" (ONNX order,
+    here NHWC) and the NCHW ones "nhwc" (mnc's storage of an NCHW value), so both are the same bytes."""
+    for layout in ("nhwc", "plain"):
+        if list(_mnc_perm(in_layout, layout, perm)) == sorted(perm):
+            return layout
+    return "nhwc"
 
 
 def _pad(imp: Importer, node: onnx.NodeProto) -> None:
