@@ -108,5 +108,6 @@ def checked_c_input(x: np.ndarray, c_shape, runner: str = "the model") -> np.nda
     if x.dtype != np.int8:
         raise MncError(f"{runner} needs int8 input, got {x.dtype}")
     if x.shape != tuple(c_shape):
-        raise MncError(f"input has shape {tuple(x.shape)}; the C API takes {list(c_shape)} (NHWC)")
+        layout = " (NHWC)" if len(c_shape) == 4 else ""
+        raise MncError(f"input has shape {tuple(x.shape)}; the C API takes {list(c_shape)}{layout}")
     return np.ascontiguousarray(x)

@@ -22,7 +22,7 @@ def run_kernel_cortexm(call: KernelCall, x: np.ndarray, out_shape, target: str, 
     """Build a one-layer package for `call` in work_dir and run it once on `target`."""
     out_dir = Path(work_dir)
     write_package(call, x, tuple(out_shape), out_dir)
-    return cortexm.run(out_dir, target, np.asarray(x, np.int8).reshape(-1))
+    return cortexm.run(out_dir, target, np.asarray(x, np.int8))
 
 
 def write_package(call: KernelCall, x: np.ndarray, out_shape: tuple, out_dir: Path) -> None:
