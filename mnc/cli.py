@@ -21,7 +21,6 @@ from mnc import __version__
 from mnc.errors import MncError
 from mnc.options import CALIBRATION_METHODS
 
-RUN_SEED = 0   # the deterministic input of `mnc run` without --input
 
 
 def _stdout() -> Console:
@@ -176,11 +175,12 @@ def print_compile_summary(result) -> None:
 @user_errors
 def run_cmd(out_dir, target, input_path, output_path):
     """Build and run the package in OUT_DIR once."""
+    from mnc.data import run_input
     from mnc.targets import load_target
 
     manifest = read_manifest(out_dir)
     tgt = load_target(target or manifest["target"])
-    x = load_input(input_path, manifest["input"])
+    x = run_input(input_path, manifest["input"])
     output, instructions = execute(out_dir, tgt, x)
     if output_path is not None:
         np.save(output_path, output)
@@ -301,6 +301,7 @@ def print_flash_summary(result) -> None:
 def info_cmd(source, variant, classes, resolution, as_json):
     """Layers, MACs and parameters of SOURCE or a built-in --variant (before quantization)."""
     from mnc.compiler import load_source
+    from mnc.ops import verify_graph
     from mnc.options import CompileOptions
     from mnc.summary import print_summary, summarize
 
@@ -314,7 +315,7 @@ def info_cmd(source, variant, classes, resolution, as_json):
         if classes is not None or resolution is not None:
             raise MncError("--classes and --resolution apply to built-in variants only")
         graph, _name = load_source(model, CompileOptions())
-    graph.verify()
+    verify_graph(graph)
     summary = summarize(graph)
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True, default=_json_default))
@@ -344,7 +345,7 @@ def export_cmd(output, variant, classes, resolution, weights):
     and keeps mnc's op and tensor names, so compiling OUTPUT gives the same C as the variant itself.
     """
     from mnc.frontends.builtin import build_variant
-    from mnc.frontends.onnx_export import export_onnx
+    from mnc.frontends.onnx.exporter import export_onnx
 
     check_export_path(output)
     graph = build_variant(variant, classes=classes, resolution=resolution, weights=weights)
@@ -392,12 +393,13 @@ def validation_input(model: Path, input_path: Path | None) -> np.ndarray | None:
     """The user's input in the model's shape, or None for validate's seeded default."""
     if input_path is None:
         return None
-    from mnc.validate import IMAGE_SUFFIXES, checked_model, image_input, model_input_spec
+    from mnc.data import IMAGE_SUFFIXES, image_input, run_input
+    from mnc.validate import checked_model, model_input_spec
 
     spec = model_input_spec(checked_model(model))
     if input_path.suffix.lower() in IMAGE_SUFFIXES:
         return image_input(input_path, spec)
-    return load_input(input_path, spec)
+    return run_input(input_path, spec)
 
 
 # ---- entry point ------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mnc.ir import Graph
-from mnc.passes.calibration import DEFAULT_MAX_SAMPLES, ImagePreprocess, load_calibration_data
+from mnc.ops import verify_graph
+from mnc.data import DEFAULT_MAX_SAMPLES, ImagePreprocess, load_calibration_data
 from mnc.passes.dce import dce
 from mnc.passes.fold_batchnorm import fold_batchnorm
 from mnc.passes.fuse_activation import fuse_activation
@@ -36,7 +37,7 @@ def optimize(graph: Graph) -> Graph:
     """The graph passes (1-4), each followed by `verify`; works on float and int8 graphs."""
     for _name, graph_pass in GRAPH_PASSES:
         graph = graph_pass(graph)
-        graph.verify()
+        verify_graph(graph)
     return graph
 
 
@@ -44,7 +45,7 @@ def run_pipeline(graph: Graph, calibration: str | Path | None = None, method: st
                  percentile: float = 99.99, preprocess: ImagePreprocess = ImagePreprocess(),
                  max_samples: int = DEFAULT_MAX_SAMPLES) -> Graph:
     """Graph passes, then post-training quantization from `calibration` data (see calibration.py)."""
-    graph.verify()
+    verify_graph(graph)
     graph = optimize(graph)
     if is_quantized(graph):
         return graph
@@ -52,5 +53,5 @@ def run_pipeline(graph: Graph, calibration: str | Path | None = None, method: st
     samples = load_calibration_data(calibration, input_shape, preprocess=preprocess,
                                     max_samples=max_samples, seed=seed)
     graph = quantize_graph(graph, samples, method, percentile)
-    graph.verify()
+    verify_graph(graph)
     return graph
