@@ -128,6 +128,7 @@ def compile_cmd(source, variant, target, out_dir, calibration, calibration_metho
 
 def compile_board_project(src, options, target: str, input_path: Path | None, labels: str | None):
     from mnc.boards import load_board
+    from mnc.data import run_input
     from mnc.platformio.project import calibration_sample, create_project
 
     board = load_board(options.board)
@@ -138,7 +139,7 @@ def compile_board_project(src, options, target: str, input_path: Path | None, la
 
     def make_input(spec: dict) -> np.ndarray:
         if input_path is not None:
-            return load_input(input_path, spec)
+            return run_input(input_path, spec)
         return calibration_sample(spec, options.calibration, options.seed)
 
     names = tuple(name.strip() for name in labels.split(",")) if labels else ()
@@ -193,30 +194,6 @@ def read_manifest(out_dir: Path) -> dict:
     if not is_package(out_dir):
         raise MncError(f"{out_dir} is not an mnc package (no valid {MANIFEST}); create one with `mnc compile`")
     return json.loads((out_dir / MANIFEST).read_text())
-
-
-def load_input(path: Path | None, spec: dict) -> np.ndarray:
-    """int8 input in the model's shape: from a .npy (float32 is quantized) or, without one, seeded."""
-    shape = tuple(spec["shape"])
-    if path is None:
-        return np.random.default_rng(RUN_SEED).integers(-128, 128, shape, dtype=np.int8)
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise MncError(f"cannot read input {path}: {_one_line(str(exc))}") from None
-    if x.size != int(np.prod(shape)):
-        raise MncError(f"input {path} has shape {x.shape}, model expects {shape}")
-    if x.dtype == np.int8:
-        return x.reshape(shape)
-    if x.dtype in (np.float32, np.float64):
-        return quantize_input(x.reshape(shape), spec["scale"], spec["zero_point"])
-    raise MncError(f"input {path} has dtype {x.dtype}; expected int8 or float32")
-
-
-def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    from mnc.ir import QuantParams
-
-    return QuantParams.per_tensor(scale, zero_point).quantize(x.astype(np.float32))
 
 
 def execute(out_dir: Path, target, x: np.ndarray) -> tuple[np.ndarray, int | None]:
