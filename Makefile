@@ -19,6 +19,7 @@ demo: deps
 	$(VENV)/bin/mnc flash $(PERSON_OUT) --env qemu_netduinoplus2 --monitor --check
 
 test: deps
+	$(VENV)/bin/lint-imports
 	$(VPY) -m pytest -q -n 2 tests
 
 bench: deps

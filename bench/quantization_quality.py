@@ -5,7 +5,7 @@ and calibration method, on the ONNX path (built-in variant -> float ONNX -> mnc 
                                                    [--methods minmax percentile mse] [--held-out 32]
 
 Every model is a built-in variant at 96x96 with 16 classes (seeded weights), exported with
-`mnc.frontends.onnx_export` and imported back. Calibration uses `synthetic_inputs(shape, 16, seed=1)`,
+`mnc.frontends.onnx.exporter` and imported back. Calibration uses `synthetic_inputs(shape, 16, seed=1)`,
 evaluation the held-out `synthetic_inputs(shape, N, seed=2)`. All numbers compare logits (the tensor
 before the final Softmax): probabilities over 16 classes would hide differences.
 
@@ -78,8 +78,8 @@ class OnnxModel:
 def exported_and_imported(variant: str, work: Path, held_out_count: int) -> OnnxModel:
     from mnc.frontends.builtin import build_variant
     from mnc.frontends.onnx import load_onnx
-    from mnc.frontends.onnx_export import export_onnx
-    from mnc.passes.calibration import synthetic_inputs
+    from mnc.frontends.onnx.exporter import export_onnx
+    from mnc.data import synthetic_inputs
     from mnc.passes.pipeline import optimize
 
     graph = build_variant(variant, classes=CLASSES, resolution=RESOLUTION)

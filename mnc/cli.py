@@ -19,10 +19,9 @@ from rich.table import Table
 
 from mnc import __version__
 from mnc.errors import MncError
-from mnc.layout import from_c_layout, to_c_layout
+from mnc.layout import from_c_layout
 from mnc.options import CALIBRATION_METHODS
 
-RUN_SEED = 0   # the deterministic input of `mnc run` without --input
 
 
 def _stdout() -> Console:
@@ -130,6 +129,7 @@ def compile_cmd(source, variant, target, out_dir, calibration, calibration_metho
 
 def compile_board_project(src, options, target: str, input_path: Path | None, labels: str | None):
     from mnc.boards import load_board
+    from mnc.data import run_input
     from mnc.platformio.project import calibration_sample, create_project
 
     board = load_board(options.board)
@@ -140,7 +140,7 @@ def compile_board_project(src, options, target: str, input_path: Path | None, la
 
     def make_input(spec: dict) -> np.ndarray:
         if input_path is not None:
-            return load_input(input_path, spec)
+            return run_input(input_path, spec)
         return calibration_sample(spec, options.calibration, options.seed)
 
     names = tuple(name.strip() for name in labels.split(",")) if labels else ()
@@ -177,11 +177,12 @@ def print_compile_summary(result) -> None:
 @user_errors
 def run_cmd(out_dir, target, input_path, output_path):
     """Build and run the package in OUT_DIR once."""
+    from mnc.data import run_input
     from mnc.targets import load_target
 
     manifest = read_manifest(out_dir)
     tgt = load_target(target or manifest["target"])
-    x = load_input(input_path, manifest["input"])
+    x = run_input(input_path, manifest["input"])
     output, instructions = execute(out_dir, tgt, x)
     if output_path is not None:
         np.save(output_path, from_c_layout(output, manifest["output"]))
@@ -194,29 +195,6 @@ def read_manifest(out_dir: Path) -> dict:
     if not is_package(out_dir):
         raise MncError(f"{out_dir} is not an mnc package (no valid {MANIFEST}); create one with `mnc compile`")
     return json.loads((out_dir / MANIFEST).read_text())
-
-
-def load_input(path: Path | None, spec: dict) -> np.ndarray:
-    """The C (NHWC) int8 input: from a .npy in the model's own layout and shape (float32 is
-    quantized; see mnc.layout for what is accepted) or, without one, seeded."""
-    if path is None:
-        return np.random.default_rng(RUN_SEED).integers(-128, 128, tuple(spec["shape"]), dtype=np.int8)
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise MncError(f"cannot read input {path}: {_one_line(str(exc))}") from None
-    if x.dtype != np.int8 and x.dtype not in (np.float32, np.float64):
-        raise MncError(f"input {path} has dtype {x.dtype}; expected int8 or float32")
-    x = to_c_layout(x, spec, f"input {path}")
-    if x.dtype == np.int8:
-        return x
-    return quantize_input(x, spec["scale"], spec["zero_point"])
-
-
-def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    from mnc.ir import QuantParams
-
-    return QuantParams.per_tensor(scale, zero_point).quantize(x.astype(np.float32))
 
 
 def execute(out_dir: Path, target, x: np.ndarray) -> tuple[np.ndarray, int | None]:
@@ -301,6 +279,7 @@ def print_flash_summary(result) -> None:
 def info_cmd(source, variant, classes, resolution, as_json):
     """Layers, MACs and parameters of SOURCE or a built-in --variant (before quantization)."""
     from mnc.compiler import load_source
+    from mnc.ops import verify_graph
     from mnc.options import CompileOptions
     from mnc.summary import print_summary, summarize
 
@@ -314,7 +293,7 @@ def info_cmd(source, variant, classes, resolution, as_json):
         if classes is not None or resolution is not None:
             raise MncError("--classes and --resolution apply to built-in variants only")
         graph, _name = load_source(model, CompileOptions())
-    graph.verify()
+    verify_graph(graph)
     summary = summarize(graph)
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True, default=_json_default))
@@ -344,7 +323,7 @@ def export_cmd(output, variant, classes, resolution, weights):
     and keeps mnc's op and tensor names, so compiling OUTPUT gives the same C as the variant itself.
     """
     from mnc.frontends.builtin import build_variant
-    from mnc.frontends.onnx_export import export_onnx
+    from mnc.frontends.onnx.exporter import export_onnx
 
     check_export_path(output)
     graph = build_variant(variant, classes=classes, resolution=resolution, weights=weights)
@@ -392,12 +371,13 @@ def validation_input(model: Path, input_path: Path | None) -> np.ndarray | None:
     """The user's input in the model's shape, or None for validate's seeded default."""
     if input_path is None:
         return None
-    from mnc.validate import IMAGE_SUFFIXES, checked_model, image_input, model_input_spec
+    from mnc.data import IMAGE_SUFFIXES, image_input, run_input
+    from mnc.validate import checked_model, model_input_spec
 
     spec = model_input_spec(checked_model(model))
     if input_path.suffix.lower() in IMAGE_SUFFIXES:
         return image_input(input_path, spec)
-    return load_input(input_path, spec)
+    return run_input(input_path, spec)
 
 
 # ---- entry point ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The compiler driver: source -> graph -> passes + quantization -> kernel calls -> memory plan -> C package.
 
 `compile_model` is the whole pipeline, one stage per line; each stage leaves a graph that passes
-`graph.verify()`. Frontends, passes and ops live in their own modules and are imported lazily so a
+`verify_graph(graph)`. Frontends, passes and ops live in their own modules and are imported lazily so a
 missing piece gives one clear error instead of an import failure at start-up.
 """
 
@@ -14,12 +14,13 @@ from pathlib import Path
 from mnc import __version__
 from mnc.codegen.context import Layer, MemoryLayout, build_context, kernel_files, model_hash
 from mnc.codegen.emit import KERNELS_DIR, package_sources, write_package
-from mnc.codegen.lowering import KernelCall
+from mnc.kernels.call import KernelCall
 from mnc.errors import FitError, MncError, UnsupportedError
 from mnc.ir import Graph
 from mnc.layout import io_spec
 from mnc.options import CompileOptions
-from mnc.ops import get_op
+from mnc.ops import get_op, verify_graph
+from mnc.runners.toolchain import package_sizes
 from mnc.targets import Target, load_target
 
 MODEL_SUFFIXES = (".tflite", ".onnx")
@@ -166,15 +167,13 @@ def build_manifest(graph: Graph, calls: list[Layer], hash_: str, arena_bytes: in
 
 
 def measure(out_dir: Path, target: Target):
-    from mnc.runners.toolchain import package_sizes
-
     return package_sizes(out_dir, target)
 
 
 # ---- helpers ----------------------------------------------------------------------------------
 
 def checked(graph: Graph) -> Graph:
-    graph.verify()
+    verify_graph(graph)
     return graph
 
 

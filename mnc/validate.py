@@ -16,12 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from mnc.compiler import compile_model
+from mnc.data import default_input
 from mnc.errors import MncError, UnsupportedError
 from mnc.layout import checked_c_input, io_spec
-
-INPUT_SEED = 0          # the default input: seeded, so every run validates the same tensors
-IMAGE_BLOCK = 8         # the default input is smooth over blocks of this many pixels, like a photo
-IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".pgm", ".ppm")
+from mnc.frontends.tflite import load_tflite
+from mnc.options import CompileOptions
+from mnc.oracles import run_litert, run_tflm
+from mnc.runners import host
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,6 @@ class ValidationReport:
 
 def validate(model: Path, x: np.ndarray | None = None, target: str = "host") -> ValidationReport:
     """Compile `model` for `target` into a temporary directory and check it layer by layer."""
-    from mnc.compiler import compile_model
-    from mnc.options import CompileOptions
-    from mnc.oracles import run_litert, run_tflm
-    from mnc.runners import host
-
     model = checked_model(model)
     if target != "host":
         raise UnsupportedError(f"validate runs the layer dump on the host only (got --target {target})")
@@ -117,47 +114,12 @@ def checked_model(model: Path) -> Path:
 
 def model_input_spec(model: Path) -> dict:
     """{"shape", "scale", "zero_point"} of the model's input, as the manifest will record it."""
-    from mnc.frontends.tflite import load_tflite
-
     graph = load_tflite(model)
     t = graph.tensor(graph.inputs[0])
     if t.dtype != "int8" or t.quant is None:
         raise UnsupportedError(f"validate needs a full-integer int8 model; input {t.name!r} is {t.dtype}")
     scale, zero_point = t.quant.single()
     return {**io_spec(t), "scale": scale, "zero_point": zero_point}
-
-
-def default_input(spec: dict, seed: int = INPUT_SEED) -> np.ndarray:
-    """A seeded photo-like int8 input: random block colours plus mild noise, so activations look like
-    a real image's (large uniform areas, edges) rather than white noise."""
-    shape = tuple(spec["shape"])
-    rng = np.random.default_rng(seed)
-    if len(shape) != 4:
-        return rng.integers(-128, 128, shape, dtype=np.int8)
-    n, h, w, c = shape
-    coarse = rng.integers(-128, 128, (n, -(-h // IMAGE_BLOCK), -(-w // IMAGE_BLOCK), c))
-    blocks = coarse.repeat(IMAGE_BLOCK, axis=1).repeat(IMAGE_BLOCK, axis=2)[:, :h, :w, :]
-    noisy = blocks + rng.integers(-12, 13, shape)
-    return np.clip(noisy, -128, 127).astype(np.int8)
-
-
-def image_input(path: Path, spec: dict) -> np.ndarray:
-    """An image file as the model's int8 input: resized to H x W, grey replicated to every channel,
-    pixels read as real values p / 255 and quantized with the input's scale and zero point."""
-    from PIL import Image
-
-    from mnc.ir import QuantParams
-
-    _n, h, w, c = spec["shape"]
-    try:
-        img = Image.open(path)
-    except OSError as exc:
-        raise MncError(f"cannot read image {path}: {exc}") from None
-    img = img.convert("L" if c != 3 else "RGB").resize((w, h), Image.BILINEAR)
-    pixels = np.asarray(img, dtype=np.float32).reshape(h, w, -1)
-    pixels = np.broadcast_to(pixels, (h, w, c)) / 255.0
-    q = QuantParams.per_tensor(spec["scale"], spec["zero_point"]).quantize(pixels[None].astype(np.float32))
-    return np.asarray(q, dtype=np.int8)
 
 
 # ---- comparison ---------------------------------------------------------------------------------

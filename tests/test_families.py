@@ -10,7 +10,7 @@ from mnc.compiler import compile_model
 from mnc.frontends.builtin import build_variant
 from mnc.interpreter import run
 from mnc.options import CompileOptions
-from mnc.passes.calibration import synthetic_inputs
+from mnc.data import synthetic_inputs
 from mnc.passes.pipeline import optimize
 from mnc.passes.quantize import quantize_graph
 from mnc.runners import host

@@ -8,10 +8,10 @@ import pytest
 
 from mnc.compiler import compile_model
 from mnc.frontends.builtin import build_variant
-from mnc.frontends.tflite_export import export_tflite
+from mnc.frontends.tflite.exporter import export_tflite
 from mnc.oracles import run_litert, run_tflm
 from mnc.options import CompileOptions
-from mnc.passes.calibration import synthetic_inputs
+from mnc.data import synthetic_inputs
 from mnc.passes.pipeline import run_pipeline
 from mnc.runners import host
 from tests.conftest import VWW_INT8, need_tool

@@ -11,10 +11,11 @@ import pytest
 
 import mnc.compiler
 from mnc.cli import main
-from mnc.codegen.lowering import ConstArray
+from mnc.kernels.call import ConstArray
 from mnc.errors import MncError, ToolchainError
 from mnc.runners.host import parse_dump
-from mnc.validate import default_input, validate
+from mnc.data import default_input
+from mnc.validate import validate
 from tests.conftest import SHARED_MODELS, VWW_INT8, need_tool
 
 CORRUPTED_LAYER = "conv2d_6"

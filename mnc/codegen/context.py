@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnc import __version__
-from mnc.codegen.lowering import ConstArray, KernelCall
+from mnc.kernels.call import ConstArray, KernelCall
 from mnc.codegen.naming import NameTable, c_comment, c_string, suffix
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ir import Graph, Op, Tensor

@@ -145,8 +145,3 @@ class Graph:
 
     def copy(self) -> Graph:
         return copy.deepcopy(self)
-
-    def verify(self) -> None:
-        from mnc.ir.verify import verify
-
-        verify(self)

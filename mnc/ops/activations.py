@@ -22,13 +22,14 @@ import math
 
 import numpy as np
 
-from mnc.codegen.lowering import ConstArray, KernelCall
+from mnc.kernels.call import ConstArray, KernelCall
 from mnc.errors import UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
 from mnc.ops.fixedpoint import logistic as fixed_logistic
-from mnc.passes.quantize import set_fixed_activation
-from mnc.quant import multiply_by_quantized_multiplier, quantize_multiplier, round_half_away, rounding_divide_by_pot
+from mnc.quant import (
+    multiply_by_quantized_multiplier, quantize_multiplier, round_half_away, rounding_divide_by_pot, set_fixed_activation,
+)
 
 LUT_SOURCES = ["mnc_lut_s8.c", "mnc_lut_s8.h", "mnc_common.h"]
 ALL_INT8 = np.arange(-128, 128, dtype=np.int8)

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnc.errors import UnsupportedError
+from mnc.quant import quantize_activation
 
 if TYPE_CHECKING:
-    from mnc.codegen.lowering import KernelCall
+    from mnc.kernels.call import KernelCall
     from mnc.ir import Graph, Op
     from mnc.targets import Target
 
@@ -49,8 +50,6 @@ class OpDef:
         `ranges` maps activation tensor names to calibrated (min, max) float ranges.
         The default: output per-tensor asymmetric int8 from its range.
         """
-        from mnc.passes.quantize import quantize_activation
-
         for name in op.outputs:
             quantize_activation(graph, name, ranges[name])
 

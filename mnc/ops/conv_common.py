@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from mnc import quant
-from mnc.codegen.lowering import ConstArray, KernelCall
+from mnc.kernels.call import ConstArray, KernelCall
 from mnc.errors import ModelError, UnsupportedError
-from mnc.ir import QuantParams
+from mnc.ir import QuantParams, Tensor
+from mnc.quant import quantize_activation, quantize_bias, quantize_weights_per_channel
 
 if TYPE_CHECKING:
     from mnc.ir import Graph, Op
@@ -178,8 +179,6 @@ def bias_int32(graph: Graph, op: Op, channels: int) -> np.ndarray:
 
 def quantize_weighted_op(op: Op, graph: Graph, ranges: dict, weight_axis: int, channels: int) -> None:
     """Per-channel symmetric weights, int32 bias (created as zeros if absent), activation output."""
-    from mnc.passes.quantize import quantize_activation, quantize_bias, quantize_weights_per_channel
-
     w = graph.tensor(op.inputs[1])
     if w.dtype != "int8":
         quantize_weights_per_channel(graph, w.name, weight_axis)
@@ -192,8 +191,6 @@ def quantize_weighted_op(op: Op, graph: Graph, ranges: dict, weight_axis: int, c
 
 def ensure_bias(graph: Graph, op: Op, channels: int) -> str:
     """Name of the op's bias; adds a float zero bias first when the op has none."""
-    from mnc.ir import Tensor
-
     if len(op.inputs) > 2 and op.inputs[2]:
         return op.inputs[2]
     name = graph.unique_name(f"{op.name}_bias")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.codegen.lowering import ConstArray, KernelCall
+from mnc.kernels.call import ConstArray, KernelCall
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ops import conv_common as cc
 from mnc.ops import mve_lowering, register

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.codegen.lowering import KernelCall
+from mnc.kernels.call import KernelCall
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
-from mnc.quant import activation_range, multiply_by_quantized_multiplier, quantize_multiplier
+from mnc.quant import (
+    activation_qparams, activation_range, multiply_by_quantized_multiplier, quantize_activation, quantize_multiplier,
+)
 
 ADD_LEFT_SHIFT = 20
 MAX_RANK = 4
@@ -67,8 +69,6 @@ def add_params(s_a: float, s_b: float, s_out: float) -> dict[str, int]:
 
 def quantize_constant_operand(graph, name: str) -> None:
     """A float constant operand as int8 with a per-tensor scale covering its values (and 0)."""
-    from mnc.passes.quantize import activation_qparams
-
     t = graph.tensor(name)
     data = t.data.astype(np.float32)
     t.quant = activation_qparams(float(data.min()), float(data.max()))
@@ -98,8 +98,6 @@ class Binary(OpDef):
     def quantize(self, op, graph, ranges):
         """The output from its calibrated range; a constant operand (a bias or scale the exporter
         wrote as its own Add/Mul, x + 3 in a hard-swish) per-tensor from its own values."""
-        from mnc.passes.quantize import quantize_activation
-
         for name in op.inputs:
             t = graph.tensor(name)
             if t.is_const and t.dtype == "float32":

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnc.codegen.lowering import ConstArray, KernelCall
+from mnc.kernels.call import ConstArray, KernelCall
 from mnc.ops import conv_common as cc
 
 if TYPE_CHECKING:

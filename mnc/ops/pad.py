@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.codegen.lowering import KernelCall
+from mnc.kernels.call import KernelCall
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
+from mnc.quant import share_quant
 
 MAX_RANK = 4
 
@@ -29,8 +30,6 @@ class Pad(OpDef):
         return [np.pad(x, _pads(op, x.ndim), constant_values=_zero_point(op, graph))]
 
     def quantize(self, op, graph, ranges):
-        from mnc.passes.quantize import share_quant
-
         share_quant(graph, op.inputs[0], op.outputs[0])
 
     def lower(self, op, graph, target):

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.codegen.lowering import KernelCall
+from mnc.kernels.call import KernelCall
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
-from mnc.passes.quantize import share_quant
-from mnc.quant import activation_range
+from mnc.quant import activation_range, share_quant
 
 
 def _geometry(op, graph) -> dict[str, int]:

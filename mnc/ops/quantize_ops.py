@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.codegen.lowering import KernelCall
+from mnc.kernels.call import KernelCall
 from mnc.errors import UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.codegen.lowering import KernelCall
+from mnc.kernels.call import KernelCall
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
 from mnc.ops.quantize_ops import requantize_int8, requantize_params
-from mnc.passes.quantize import share_quant
+from mnc.quant import share_quant
 
 
 class Reshape(OpDef):

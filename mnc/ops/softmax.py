@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.codegen.lowering import KernelCall
+from mnc.kernels.call import KernelCall
 from mnc.errors import UnsupportedError
 from mnc.ops import register
 from mnc.ops.activations import calculate_input_radius
 from mnc.ops.base import OpDef
 from mnc.ops.fixedpoint import exp_on_negative_values, mul, reciprocal, rescale, wrap32
-from mnc.passes.quantize import set_fixed_activation
-from mnc.quant import quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul
+from mnc.quant import (
+    quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul, set_fixed_activation,
+)
 
 SCALED_DIFF_INTEGER_BITS = 5
 ACCUMULATION_INTEGER_BITS = 12

@@ -10,6 +10,7 @@ import numpy as np
 from mnc.errors import ModelError
 from mnc.ops import register
 from mnc.ops.base import OpDef
+from mnc.quant import share_quant
 
 
 class Transpose(OpDef):
@@ -29,8 +30,6 @@ class Transpose(OpDef):
         return [np.ascontiguousarray(np.transpose(x, _perm(op, x.ndim)))]
 
     def quantize(self, op, graph, ranges):
-        from mnc.passes.quantize import share_quant
-
         share_quant(graph, op.inputs[0], op.outputs[0])
 
 

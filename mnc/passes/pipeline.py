@@ -23,7 +23,8 @@ from pathlib import Path
 
 from mnc.ir import Graph
 from mnc.layout import tensor_layout
-from mnc.passes.calibration import DEFAULT_MAX_SAMPLES, ImagePreprocess, load_calibration_data
+from mnc.ops import verify_graph
+from mnc.data import DEFAULT_MAX_SAMPLES, ImagePreprocess, load_calibration_data
 from mnc.passes.dce import dce
 from mnc.passes.fold_affine import fold_affine
 from mnc.passes.fold_batchnorm import fold_batchnorm
@@ -46,7 +47,7 @@ def optimize(graph: Graph) -> Graph:
     """The graph passes (1-4), each followed by `verify`; works on float and int8 graphs."""
     for _name, graph_pass in GRAPH_PASSES:
         graph = graph_pass(graph)
-        graph.verify()
+        verify_graph(graph)
     return graph
 
 
@@ -54,7 +55,7 @@ def run_pipeline(graph: Graph, calibration: str | Path | None = None, method: st
                  percentile: float = 99.99, preprocess: ImagePreprocess = ImagePreprocess(),
                  max_samples: int = DEFAULT_MAX_SAMPLES) -> Graph:
     """Graph passes, then post-training quantization from `calibration` data (see calibration.py)."""
-    graph.verify()
+    verify_graph(graph)
     graph = optimize(graph)
     if is_quantized(graph):
         return graph
@@ -63,5 +64,5 @@ def run_pipeline(graph: Graph, calibration: str | Path | None = None, method: st
                                     preprocess=preprocess,
                                     max_samples=max_samples, seed=seed)
     graph = quantize_graph(graph, samples, method, percentile)
-    graph.verify()
+    verify_graph(graph)
     return graph

@@ -31,7 +31,9 @@ from mnc import __version__
 from mnc.boards import STACK_BYTES, Board, load_board
 from mnc.codegen.emit import TEMPLATES_DIR, replace_dir, template_env
 from mnc.compiler import CompileResult, compile_model
+from mnc.data import load_calibration_data, synthetic_inputs
 from mnc.errors import MncError
+from mnc.ir import QuantParams
 from mnc.options import CompileOptions
 from mnc.platformio.core import LOCAL_PLATFORM, core_dir, prepare_core
 from mnc.runners.cortexm import COMMON_DIR, FIRMWARE_DIR, input_source
@@ -93,9 +95,6 @@ def checked_input(x: np.ndarray, shape: list[int]) -> np.ndarray:
 def calibration_sample(spec: dict, calibration: Path | None, seed: int = 0) -> np.ndarray:
     """The input baked in without --input: the first calibration sample (or, without calibration
     data, the first of mnc's synthetic calibration inputs), quantized with the model's input scale."""
-    from mnc.ir import QuantParams
-    from mnc.passes.calibration import load_calibration_data, synthetic_inputs
-
     shape = tuple(spec["shape"])
     quant = QuantParams.per_tensor(spec["scale"], spec["zero_point"])
     if calibration is not None:

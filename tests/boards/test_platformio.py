@@ -259,3 +259,64 @@ def test_labels_must_match_the_outputs(tmp_path, capsys, shared_models, pio_core
                             "--labels", "a,b,c", "-o", str(tmp_path / "P"))
     assert code == 1 and err.strip() == "error: 3 labels given, the model has 2 outputs"
     assert not (tmp_path / "P").exists() and [p.name for p in tmp_path.iterdir()] == []
+
+
+# ---- reading the report, and what mnc flash says when something is wrong ------------------------
+
+REPORT = "noise\nMNC-BOARD netduino2plus\nMNC-OUT 916f\nMNC-CYCLES 2298267 systick\nMNC-STACK 528\nMNC-DONE\n"
+
+
+def test_report_lines_parse():
+    from mnc.platformio.flash import parse_report
+
+    report = parse_report(REPORT, "qemu_netduinoplus2")
+    assert (report.output, report.cycles, report.timer, report.stack_bytes) == (bytes([0x91, 0x6F]), 2298267,
+                                                                                 "systick", 528)
+
+
+@pytest.mark.parametrize("text, message", [
+    (REPORT.replace("MNC-DONE", "MNC-FAULT"), "took a fault"),
+    (REPORT.replace("MNC-DONE\n", ""), "stopped before reporting MNC-DONE"),
+    (REPORT.replace("MNC-CYCLES 2298267 systick\n", ""), "no output or no cycle count"),
+])
+def test_broken_reports_are_refused(text, message):
+    from mnc.errors import ToolchainError
+    from mnc.platformio.flash import parse_report
+
+    with pytest.raises(ToolchainError, match=message):
+        parse_report(text, "qemu_netduinoplus2")
+
+
+def fake_project(tmp_path: Path) -> Path:
+    record = {"board": "netduino2plus", "board_env": "netduino2plus", "emulator_env": "qemu_netduinoplus2",
+              "clock_hz": 168_000_000, "labels": ["no_person", "person"]}
+    (tmp_path / "mnc_project.json").write_text(json.dumps(record))
+    np.save(tmp_path / "input.npy", np.zeros((1, 2), np.int8))
+    return tmp_path
+
+
+def test_check_fails_in_one_line_when_bytes_differ(tmp_path, capsys, monkeypatch, pio_core):
+    from mnc.platformio import flash as flash_module
+
+    monkeypatch.setattr(flash_module, "run_pio", lambda *args, **kwargs: REPORT)
+    monkeypatch.setattr(flash_module, "host_output", lambda project_dir: bytes([0x91, 0x70]))
+    code, out, err = invoke(capsys, "flash", str(fake_project(tmp_path)), "--env", "qemu_netduinoplus2", "--check")
+    assert code == 1 and "class: 1 (person)" in out and "host build: BYTES DIFFER" in out
+    assert err.strip() == "error: output bytes differ from the host build: board 916f, host 9170"
+
+
+def test_registry_failure_is_one_clear_line(tmp_path, capsys, monkeypatch, pio_core):
+    from mnc.errors import ToolchainError
+    from mnc.platformio import flash as flash_module
+
+    def offline(*args, **kwargs):
+        raise ToolchainError("upload to netduino2plus failed: HTTPClientError:")
+
+    monkeypatch.setattr(flash_module, "run_pio", offline)
+    code, out, err = invoke(capsys, "flash", str(fake_project(tmp_path)))
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "note: PlatformIO fetches the ststm32 platform and its toolchain from its registry on first use; "
+        "without internet that call hangs about 60 s, then fails",
+        "error: upload to netduino2plus: PlatformIO could not download the ststm32 platform from its registry "
+        "(no internet?)"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnc.codegen.lowering import ConstArray, KernelCall
+from mnc.kernels.call import ConstArray, KernelCall
 from mnc.ir import Graph, QuantParams, Tensor
 from mnc.ops import get_op, kinds, register
 from mnc.ops.base import OpDef

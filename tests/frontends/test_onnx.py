@@ -14,7 +14,7 @@ from mnc import interpreter
 from mnc.errors import ModelError, UnsupportedError
 from mnc.frontends.builtin import build_variant
 from mnc.frontends.onnx import import_model, load_onnx
-from mnc.frontends.onnx_export import export_onnx, to_onnx
+from mnc.frontends.onnx.exporter import export_onnx, to_onnx
 
 RTOL, ATOL = 1e-4, 1e-5
 

@@ -23,10 +23,10 @@ from onnx import numpy_helper as nh
 
 from mnc.compiler import compile_model
 from mnc.frontends.builtin import build_variant
-from mnc.frontends.onnx_export import export_onnx
+from mnc.frontends.onnx.exporter import export_onnx
 from mnc.interpreter import run
 from mnc.options import CompileOptions
-from mnc.passes.calibration import CalibrationWarning, synthetic_inputs
+from mnc.data import CalibrationWarning, synthetic_inputs
 from mnc.runners import host
 from tests.conftest import need_tool
 

@@ -13,9 +13,9 @@ import tflite
 from mnc import interpreter
 from mnc.errors import ModelError, UnsupportedError
 from mnc.frontends.tflite import load_tflite, load_tflite_bytes
-from mnc.frontends.tflite_export import TFLiteWriter, export_tflite
+from mnc.frontends.tflite.exporter import TFLiteWriter, export_tflite
 from mnc.ir import Graph, QuantParams, Tensor
-from mnc.ops import get_op
+from mnc.ops import get_op, verify_graph
 from mnc.oracles import run_litert, run_tflm
 from tests.conftest import VWW_FLOAT, VWW_INT8
 from tests.test_oracles import vww_image
@@ -187,7 +187,7 @@ class Int8Builder:
 
     def done(self, *outputs) -> Graph:
         self.g.outputs = list(outputs)
-        self.g.verify()
+        verify_graph(self.g)
         return self.g
 
 

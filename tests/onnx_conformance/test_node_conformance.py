@@ -23,7 +23,7 @@ from onnx import numpy_helper
 from mnc import interpreter
 from mnc.errors import UnsupportedError
 from mnc.frontends.onnx import import_model
-from mnc.frontends.onnx_ops import CONVERTERS
+from mnc.frontends.onnx.converters import CONVERTERS
 
 NODE_DIR = Path(onnx.__file__).parent / "backend" / "test" / "data" / "node"
 RTOL, ATOL = 1e-4, 1e-5

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnc.codegen.lowering import CTYPES, ConstArray, KernelCall
+from mnc.kernels.call import CTYPES, ConstArray, KernelCall
 
 KERNELS_DIR = Path(__file__).resolve().parents[2] / "templates" / "kernels"
 COMMON_HEADER = "mnc_common.h"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnc.codegen.lowering import ConstArray, KernelCall
+from mnc.kernels.call import ConstArray, KernelCall
 from mnc.runners import cortexm
 from tests.ops.c_harness import COMMON_HEADER, KERNELS_DIR, _array_decl, _c_int
 

@@ -9,8 +9,8 @@ import pytest
 from mnc import quant
 from mnc.errors import UnsupportedError
 from mnc.ir import Graph, QuantParams, Tensor
-from mnc.ops import conv_common, get_op
-from mnc.passes.quantize import activation_qparams
+from mnc.ops import conv_common, get_op, verify_graph
+from mnc.quant import activation_qparams
 from tests.conftest import need_tool
 from tests.ops.c_harness import check_compiles, run_kernel_c
 
@@ -309,7 +309,7 @@ def test_quantize_adds_zero_bias_and_quantizes_weights_per_channel():
     assert g.tensor(op.inputs[2]).data.tolist() == [0] * 6
     assert g.tensor("w").dtype == "int8" and g.tensor("w").quant.axis == 3
     assert g.tensor("w").quant.scale.shape == (6,)
-    g.verify()
+    verify_graph(g)
     xq = g.tensor("x").quant.quantize(x)
     yq = get_op(op.kind).eval_int8(op, g, [xq, g.tensor("w").data, g.tensor(op.inputs[2]).data])[0]
     err = np.abs(g.tensor("y").quant.dequantize(yq) - y_float).max()

@@ -6,7 +6,7 @@ import numpy as np
 
 from mnc import interpreter
 from mnc.ir import Graph, Tensor
-from mnc.ops import get_op
+from mnc.ops import get_op, verify_graph
 
 
 class Builder:
@@ -70,7 +70,7 @@ class Builder:
 
     def output(self, *names: str) -> Graph:
         self.g.outputs = list(names)
-        self.g.verify()
+        verify_graph(self.g)
         return self.g
 
     def sample(self, shape, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:

@@ -4,18 +4,9 @@ from PIL import Image
 
 from mnc import interpreter
 from mnc.errors import MncError
-from mnc.passes.calibration import (
-    CalibrationWarning,
-    ImagePreprocess,
-    collect_ranges,
-    load_calibration_data,
-    mse_range,
-    percentile_range,
-    quantization_mse,
-    quantization_mse_batch,
-    synthetic_inputs,
-)
-from mnc.passes.quantize import activation_qparams
+from mnc.data import CalibrationWarning, ImagePreprocess, load_calibration_data, synthetic_inputs
+from mnc.passes.calibration import collect_ranges, mse_range, percentile_range, quantization_mse, quantization_mse_batch
+from mnc.quant import activation_qparams
 from tests.conftest import SHARED_MODELS
 from tests.passes.builders import Builder
 

@@ -1,5 +1,6 @@
 import numpy as np
 
+from mnc.ops import verify_graph
 from mnc.passes.fold_batchnorm import fold_batchnorm
 from tests.passes.builders import Builder, assert_same_float, kinds
 
@@ -9,7 +10,7 @@ def test_conv_bn_relu_folds_into_conv():
     y = b.op("relu", [b.bn(b.conv(b.input((1, 8, 8, 3)), 6, pad=(1, 1, 1, 1)))])
     g = b.output(y)
     folded = fold_batchnorm(g)
-    folded.verify()
+    verify_graph(folded)
     assert kinds(folded) == ["conv2d", "relu"]
     (conv,) = [op for op in folded.ops() if op.kind == "conv2d"]
     assert conv.meta["fused"] == ["batch_norm"]
@@ -24,7 +25,7 @@ def test_depthwise_and_fully_connected_fold():
     y = b.bn(b.fc(h, 5))
     g = b.output(y)
     folded = fold_batchnorm(g)
-    folded.verify()
+    verify_graph(folded)
     assert kinds(folded) == ["depthwise_conv2d", "fully_connected"]
     assert_same_float(g, folded, b.sample((1, 6, 6, 4)))
 
@@ -33,7 +34,7 @@ def test_conv_without_bias_gets_one():
     b = Builder(3)
     g = b.output(b.bn(b.conv(b.input((1, 5, 5, 2)), 3, k=1, bias=False)))
     folded = fold_batchnorm(g)
-    folded.verify()
+    verify_graph(folded)
     (conv,) = folded.ops()
     assert len(conv.inputs) == 3 and folded.tensor(conv.inputs[2]).shape == (3,)
     assert_same_float(g, folded, b.sample((1, 5, 5, 2)))
@@ -45,7 +46,7 @@ def test_shared_weights_are_not_scaled_twice():
     w = b.weights((3, 3, 3, 2))
     g = b.output(b.bn(b.conv(x, 3, w=w)), b.bn(b.conv(x, 3, w=w)))
     folded = fold_batchnorm(g)
-    folded.verify()
+    verify_graph(folded)
     assert kinds(folded) == ["conv2d", "conv2d"]
     first, second = folded.ops()
     assert first.inputs[1] != second.inputs[1]
@@ -61,7 +62,7 @@ def test_batch_norm_without_foldable_producer_becomes_depthwise():
     s = b.op("add", [b.bn(c), c])
     g = b.output(b.bn(b.op("relu", [s])))
     folded = fold_batchnorm(g)
-    folded.verify()
+    verify_graph(folded)
     assert "batch_norm" not in kinds(folded)
     assert kinds(folded).count("depthwise_conv2d") == 2
     assert all("batch_norm" in op.meta.get("fused", []) for op in folded.ops() if op.kind == "depthwise_conv2d")
@@ -72,7 +73,7 @@ def test_bn_after_fused_activation_is_not_folded_into_the_conv():
     b = Builder(6)
     g = b.output(b.bn(b.conv(b.input((1, 5, 5, 3)), 4, act="relu")))
     folded = fold_batchnorm(g)
-    folded.verify()
+    verify_graph(folded)
     assert kinds(folded) == ["conv2d", "depthwise_conv2d"]
     assert_same_float(g, folded, b.sample((1, 5, 5, 3)))
 

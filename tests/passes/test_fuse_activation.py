@@ -3,7 +3,8 @@ import pytest
 
 from mnc import interpreter
 from mnc.ir import QuantParams
-from mnc.passes.calibration import synthetic_inputs
+from mnc.ops import verify_graph
+from mnc.data import synthetic_inputs
 from mnc.passes.fuse_activation import combine, fuse_activation
 from mnc.passes.quantize import quantize_graph
 from tests.passes.builders import Builder, assert_same_float, kinds
@@ -18,7 +19,7 @@ def test_activation_fuses_into_conv_depthwise_and_fc(act):
     h = b.op(act, [b.dw(h, stride=2)])
     g = b.output(b.op(act, [b.fc(h, 3)]))
     fused = fuse_activation(g)
-    fused.verify()
+    verify_graph(fused)
     assert kinds(fused) == ["conv2d", "depthwise_conv2d", "fully_connected"]
     assert all(op.attrs["act"] == act and op.meta["fused"] == [act] for op in fused.ops())
     assert fused.outputs == g.outputs
@@ -32,7 +33,7 @@ def test_activation_fuses_into_add_and_pools():
     m = b.op("relu", [b.pool("max_pool2d", s)])
     g = b.output(b.op("relu", [b.pool("avg_pool2d", m, k=3, stride=1)]))
     fused = fuse_activation(g)
-    fused.verify()
+    verify_graph(fused)
     assert kinds(fused) == ["conv2d", "add", "max_pool2d", "avg_pool2d"]
     assert [op.attrs.get("act") for op in fused.ops()] == ["none", "relu6", "relu", "relu"]
     assert_same_float(g, fused, 4 * b.sample(X))
@@ -89,7 +90,7 @@ def test_int8_fusion_is_bit_exact_when_quantization_matches():
     src = q.tensor(relu.outputs[0]).quant
     q.tensor(conv.outputs[0]).quant = QuantParams(src.scale.copy(), src.zero_point.copy())
     fused = fuse_activation(q)
-    fused.verify()
+    verify_graph(fused)
     assert kinds(fused) == ["conv2d"]
     x = q.tensor("x").quant.quantize(3 * b.sample(X))
     assert np.array_equal(interpreter.run_single(q, x, "int8"), interpreter.run_single(fused, x, "int8"))

@@ -1,7 +1,8 @@
 import numpy as np
 
 from mnc import interpreter
-from mnc.passes.calibration import synthetic_inputs
+from mnc.ops import verify_graph
+from mnc.data import synthetic_inputs
 from mnc.passes.fuse_pad import fuse_pad
 from mnc.passes.quantize import quantize_graph
 from tests.passes.builders import Builder, assert_same_float, kinds
@@ -14,7 +15,7 @@ def test_pad_folds_into_conv_and_adds_to_its_own_pad():
     y = b.conv(b.pad(b.input(X), 1, 2, 0, 1), 4, pad=(1, 0, 1, 0))
     g = b.output(y)
     fused = fuse_pad(g)
-    fused.verify()
+    verify_graph(fused)
     assert kinds(fused) == ["conv2d"]
     (conv,) = fused.ops()
     assert conv.attrs["pad"] == (2, 2, 1, 1) and conv.meta["fused"] == ["pad"]
@@ -26,7 +27,7 @@ def test_asymmetric_pad_before_strided_depthwise():
     b = Builder(2)
     g = b.output(b.dw(b.pad(b.input((1, 8, 8, 3)), 0, 1, 0, 1), stride=2))
     fused = fuse_pad(g)
-    fused.verify()
+    verify_graph(fused)
     assert kinds(fused) == ["depthwise_conv2d"]
     assert fused.ops()[0].attrs["pad"] == (0, 1, 0, 1)
     assert_same_float(g, fused, b.sample((1, 8, 8, 3)))
@@ -37,7 +38,7 @@ def test_pad_read_by_two_convs_folds_into_both():
     p = b.pad(b.input(X), 1, 1, 1, 1)
     g = b.output(b.conv(p, 2), b.conv(p, 3, k=1))
     fused = fuse_pad(g)
-    fused.verify()
+    verify_graph(fused)
     assert kinds(fused) == ["conv2d", "conv2d"]
     assert_same_float(g, fused, b.sample(X))
 
@@ -57,7 +58,7 @@ def test_pad_folds_into_max_pool_only_after_relu():
     positive = b.pool("max_pool2d", b.pad(relu, 1, 1, 1, 1), k=3, stride=2)
     g = b.output(signed, positive)
     fused = fuse_pad(g)
-    fused.verify()
+    verify_graph(fused)
     assert kinds(fused).count("pad") == 1
     pools = {op.outputs[0]: op for op in fused.ops() if op.kind == "max_pool2d"}
     assert pools[positive].attrs["pad"] == (1, 1, 1, 1)
@@ -92,7 +93,7 @@ def test_int8_pad_folds_bit_exactly():
     g = b.output(b.dw(b.conv(b.pad(b.input((1, 9, 9, 3)), 1, 1, 1, 1), 4, stride=2), pad=(1, 1, 1, 1)))
     q = quantize_graph(g, synthetic_inputs((1, 9, 9, 3), 4, seed=0))
     fused = fuse_pad(q)
-    fused.verify()
+    verify_graph(fused)
     assert kinds(fused) == ["conv2d", "depthwise_conv2d"]
     x = q.tensor("x").quant.quantize(b.sample((1, 9, 9, 3)))
     before = interpreter.run_single(q, x, mode="int8")

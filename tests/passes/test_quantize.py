@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from mnc import interpreter
-from mnc.passes.calibration import CalibrationWarning, synthetic_inputs
+from mnc.ops import verify_graph
+from mnc.data import CalibrationWarning, synthetic_inputs
 from mnc.passes.pipeline import optimize, run_pipeline
 from mnc.passes.quantize import is_quantized, quantize_graph
 from tests.passes.builders import Builder, cosine
@@ -37,7 +38,7 @@ def test_int8_graph_tracks_float(method):
     _, g = small_mobilenet()
     opt = optimize(g)
     q = quantize_graph(opt, synthetic_inputs(X, 8, seed=0), method=method)
-    q.verify()
+    verify_graph(q)
     held_out = synthetic_inputs(X, 6, seed=123)
     assert int8_vs_float(opt, q, held_out) >= 0.99
     assert q.meta["calibration"] == {"method": method, "samples": 8}

@@ -1,6 +1,6 @@
 """A small helper that appends MobileNet building blocks to a float Graph.
 
-Shapes are computed here from the block arithmetic (TFLite SAME padding); `graph.verify()`
+Shapes are computed here from the block arithmetic (TFLite SAME padding); `verify_graph(graph)`
 then cross-checks them against the op modules' own shape inference. Batch norms get seeded
 gamma/beta and placeholder statistics; the real statistics are set afterwards from probe
 activations (`weights.calibrate`). Ops whose output has no batch norm behind it (SE convs,

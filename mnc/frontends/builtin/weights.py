@@ -18,7 +18,7 @@ import numpy as np
 from mnc.errors import MncError
 from mnc.ir import Graph
 from mnc.ops import get_op
-from mnc.passes.calibration import synthetic_inputs
+from mnc.data import synthetic_inputs
 
 # Probe pixels, as 8 images at 96x96: late layers are 3x3 there, so statistics need several
 # images; larger inputs give more positions per image (and cost more per image).

@@ -12,25 +12,13 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from mnc.frontends.onnx import NCHW_TO_NHWC, Const, Importer, Value, invert, layout_for_rank
+from mnc.frontends.onnx.context import (
+    NCHW_TO_NHWC, Const, Importer, Value, invert, layout_for_rank, node_attrs, node_input,
+)
+from mnc.frontends.onnx.qdq import dequantize_linear, quantize_linear
 from mnc.ir import QuantParams
 
 # ---- helpers ------------------------------------------------------------------------------
-
-def _attrs(imp: Importer, node: onnx.NodeProto, allowed: dict) -> dict:
-    """Node attributes with defaults; an attribute not in `allowed` is rejected by name."""
-    out = dict(allowed)
-    for attr in node.attribute:
-        if attr.name not in allowed:
-            raise imp.unsupported(f"attribute {attr.name!r} is not supported")
-        value = helper.get_attribute_value(attr)
-        out[attr.name] = value.decode() if isinstance(value, bytes) else value
-    return out
-
-
-def _input(node: onnx.NodeProto, i: int) -> str:
-    return node.input[i] if len(node.input) > i else ""
-
 
 def _only_first_output(imp: Importer, node: onnx.NodeProto) -> None:
     if any(name for name in node.output[1:]):
@@ -115,7 +103,7 @@ def _emit_unary(imp: Importer, node: onnx.NodeProto, kind: str) -> None:
 
 def _unary(kind: str):
     def convert(imp: Importer, node: onnx.NodeProto) -> None:
-        _attrs(imp, node, {})
+        node_attrs(imp, node, {})
         _emit_unary(imp, node, kind)
     return convert
 
@@ -123,7 +111,7 @@ def _unary(kind: str):
 # ---- convolution and pooling --------------------------------------------------------------
 
 def _conv(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"auto_pad": "NOTSET", "dilations": None, "group": 1, "kernel_shape": None,
+    a = node_attrs(imp, node, {"auto_pad": "NOTSET", "dilations": None, "group": 1, "kernel_shape": None,
                            "pads": None, "strides": None})
     x = imp.as_nhwc(imp.value(node.input[0]))
     w = imp.const(node.input[1])
@@ -145,7 +133,7 @@ def _conv(imp: Importer, node: onnx.NodeProto) -> None:
     else:
         raise imp.unsupported(f"group={group} with {channels} input channels (only 1 or depthwise)")
     inputs = [x.tensor, weights]
-    if _input(node, 2):
+    if node_input(node, 2):
         inputs.append(imp.add_const_tensor(imp.const(node.input[2]), node.input[2]))
     imp.bind(node.output[0], imp.emit(kind, inputs, attrs, node.output[0], "nhwc", _out_shape(imp, node)))
 
@@ -166,7 +154,7 @@ def _pool(kind: str):
         defaults = {"auto_pad": "NOTSET", "ceil_mode": 0, "dilations": None, "kernel_shape": None, "pads": None,
                     "strides": None}
         defaults.update({"count_include_pad": 0} if kind == "avg_pool2d" else {"storage_order": 0})
-        a = _attrs(imp, node, defaults)
+        a = node_attrs(imp, node, defaults)
         _only_first_output(imp, node)
         x = imp.as_nhwc(imp.value(node.input[0]))
         size = _spatial(imp, x)
@@ -197,7 +185,7 @@ def _explicit_zero_pad(imp: Importer, node, x: Value, pads, ceil_mode) -> tuple[
 
 
 def _global_average_pool(imp: Importer, node: onnx.NodeProto) -> None:
-    _attrs(imp, node, {})
+    node_attrs(imp, node, {})
     x = imp.as_nhwc(imp.value(node.input[0]))
     _spatial(imp, x)
     attrs = {"axes": (1, 2), "keepdims": True}
@@ -205,10 +193,10 @@ def _global_average_pool(imp: Importer, node: onnx.NodeProto) -> None:
 
 
 def _reduce_mean(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"axes": None, "keepdims": 1, "noop_with_empty_axes": 0})
+    a = node_attrs(imp, node, {"axes": None, "keepdims": 1, "noop_with_empty_axes": 0})
     x = imp.value(node.input[0])
     rank = len(x.shape)
-    axes = a["axes"] if a["axes"] is not None else (imp.const_array(_input(node, 1)).tolist() if _input(node, 1) else [])
+    axes = a["axes"] if a["axes"] is not None else (imp.const_array(node_input(node, 1)).tolist() if node_input(node, 1) else [])
     if not axes and a["noop_with_empty_axes"]:
         imp.bind(node.output[0], x)
         return
@@ -229,7 +217,7 @@ def _reduce_mean(imp: Importer, node: onnx.NodeProto) -> None:
 
 
 def _batch_norm(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"epsilon": 1e-5, "momentum": 0.9, "training_mode": 0})
+    a = node_attrs(imp, node, {"epsilon": 1e-5, "momentum": 0.9, "training_mode": 0})
     if a["training_mode"]:
         raise imp.unsupported("training_mode=1")
     _only_first_output(imp, node)
@@ -244,9 +232,9 @@ def _batch_norm(imp: Importer, node: onnx.NodeProto) -> None:
 # ---- activations --------------------------------------------------------------------------
 
 def _clip(imp: Importer, node: onnx.NodeProto) -> None:
-    _attrs(imp, node, {})
-    lo = _scalar(imp, _input(node, 1)) if _input(node, 1) else -math.inf
-    hi = _scalar(imp, _input(node, 2)) if _input(node, 2) else math.inf
+    node_attrs(imp, node, {})
+    lo = _scalar(imp, node_input(node, 1)) if node_input(node, 1) else -math.inf
+    hi = _scalar(imp, node_input(node, 2)) if node_input(node, 2) else math.inf
     if (lo, hi) == (-math.inf, math.inf):
         imp.bind(node.output[0], imp.value(node.input[0]))
         return
@@ -257,7 +245,7 @@ def _clip(imp: Importer, node: onnx.NodeProto) -> None:
 
 
 def _hard_sigmoid(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"alpha": 0.2, "beta": 0.5})
+    a = node_attrs(imp, node, {"alpha": 0.2, "beta": 0.5})
     if abs(a["alpha"] - 1 / 6) > 1e-6 or a["beta"] != 0.5:
         raise imp.unsupported(f"HardSigmoid(alpha={a['alpha']:g}, beta={a['beta']:g}): "
                               "only alpha=1/6, beta=0.5 is supported")
@@ -293,7 +281,7 @@ def _binary_layout(imp: Importer, names, out_shape) -> str:
 
 def _binary(kind: str, negate: bool = False, reciprocal: bool = False):
     def convert(imp: Importer, node: onnx.NodeProto) -> None:
-        _attrs(imp, node, {})
+        node_attrs(imp, node, {})
         a, b = node.input[0], node.input[1]
         if negate or reciprocal:  # Sub/Div by a constant become Add/Mul by its negation/reciprocal
             if not imp.is_const(b):
@@ -319,14 +307,14 @@ def _fully_connected(imp: Importer, node, x: Value, weights: Const, bias: Const 
         weights = Const(weights.data.reshape(n, c, h, w).transpose(0, 2, 3, 1).reshape(n, -1), weights.quant)
     inputs = [src, imp.add_const_tensor(weights, node.input[1])]
     if bias is not None:
-        inputs.append(imp.add_const_tensor(bias, _input(node, 2) or node.output[0] + "_bias"))
+        inputs.append(imp.add_const_tensor(bias, node_input(node, 2) or node.output[0] + "_bias"))
     n = weights.data.shape[0]
     fc = imp.emit("fully_connected", inputs, {"act": "none"}, node.output[0], "plain", (1, n))
     imp.bind(node.output[0], fc if tuple(out_shape) == (1, n) else imp.reshape(fc, out_shape, node.output[0]))
 
 
 def _gemm(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"alpha": 1.0, "beta": 1.0, "transA": 0, "transB": 0})
+    a = node_attrs(imp, node, {"alpha": 1.0, "beta": 1.0, "transA": 0, "transB": 0})
     x = imp.value(node.input[0])
     rows = x.shape[1] if a["transA"] else x.shape[0]
     if len(x.shape) != 2 or rows != 1:
@@ -337,7 +325,7 @@ def _gemm(imp: Importer, node: onnx.NodeProto) -> None:
         w = Const((w.as_float() * np.float32(a["alpha"])).astype(np.float32))
     n = w.data.shape[0]
     bias = None
-    if _input(node, 2):
+    if node_input(node, 2):
         c = imp.const(node.input[2])
         if c.data.size not in (1, n) or c.data.ndim > 2:
             raise imp.unsupported(f"bias C of shape {c.data.shape} does not broadcast to [1, {n}]")
@@ -355,7 +343,7 @@ def _transposed_quant(quant: QuantParams | None) -> QuantParams | None:
 
 
 def _matmul(imp: Importer, node: onnx.NodeProto) -> None:
-    _attrs(imp, node, {})
+    node_attrs(imp, node, {})
     if not imp.is_const(node.input[1]):
         raise imp.unsupported("MatMul of two activations (the second input must be constant weights)")
     x, w = imp.value(node.input[0]), imp.const(node.input[1])
@@ -369,7 +357,7 @@ def _matmul(imp: Importer, node: onnx.NodeProto) -> None:
 # ---- shape ops ----------------------------------------------------------------------------
 
 def _reshape(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"allowzero": 0})
+    a = node_attrs(imp, node, {"allowzero": 0})
     x = imp.value(node.input[0])
     target = [int(d) for d in imp.const_array(node.input[1])]
     if a["allowzero"] and 0 in target:
@@ -380,13 +368,13 @@ def _reshape(imp: Importer, node: onnx.NodeProto) -> None:
 def _shape_only(allowed: dict):
     """Ops that only change the shape (Flatten, Squeeze, Unsqueeze): ONNX inferred the result."""
     def convert(imp: Importer, node: onnx.NodeProto) -> None:
-        _attrs(imp, node, allowed)
+        node_attrs(imp, node, allowed)
         imp.bind(node.output[0], imp.reshape(imp.value(node.input[0]), _out_shape(imp, node), node.output[0]))
     return convert
 
 
 def _transpose(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"perm": None})
+    a = node_attrs(imp, node, {"perm": None})
     x = imp.value(node.input[0])
     rank = len(x.shape)
     perm = list(a["perm"]) if a["perm"] is not None else list(range(rank))[::-1]
@@ -417,15 +405,15 @@ def _cancelling_layout(in_layout: str, perm) -> str:
 
 
 def _pad(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"mode": "constant"})
+    a = node_attrs(imp, node, {"mode": "constant"})
     if a["mode"] != "constant":
         raise imp.unsupported(f"mode {a['mode']!r} (only constant)")
     x = imp.value(node.input[0])
     rank = len(x.shape)
-    if _input(node, 2) and np.any(imp.const_array(node.input[2]) != 0):
+    if node_input(node, 2) and np.any(imp.const_array(node.input[2]) != 0):
         raise imp.unsupported("a non-zero constant_value")
     pads = [int(p) for p in imp.const_array(node.input[1])]
-    axes = [int(ax) for ax in imp.const_array(node.input[3])] if _input(node, 3) else list(range(rank))
+    axes = [int(ax) for ax in imp.const_array(node.input[3])] if node_input(node, 3) else list(range(rank))
     if len(pads) != 2 * len(axes):
         raise imp.malformed(f"{len(pads)} pads for {len(axes)} axes")
     if min(pads, default=0) < 0:
@@ -440,7 +428,7 @@ def _pad(imp: Importer, node: onnx.NodeProto) -> None:
 
 
 def _softmax(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"axis": -1})
+    a = node_attrs(imp, node, {"axis": -1})
     x = imp.value(node.input[0])
     rank = len(x.shape)
     axis = _norm_axis(imp, int(a["axis"]), rank)
@@ -455,7 +443,7 @@ def _softmax(imp: Importer, node: onnx.NodeProto) -> None:
 
 
 def _concat(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"axis": None})
+    a = node_attrs(imp, node, {"axis": None})
     out_shape = _out_shape(imp, node)
     rank, layout = len(out_shape), layout_for_rank(len(out_shape))
     axis = _norm_axis(imp, int(a["axis"]), rank)
@@ -468,9 +456,9 @@ def _concat(imp: Importer, node: onnx.NodeProto) -> None:
 
 
 def _identity(imp: Importer, node: onnx.NodeProto) -> None:
-    _attrs(imp, node, {"seed": 0} if node.op_type == "Dropout" else {})
+    node_attrs(imp, node, {"seed": 0} if node.op_type == "Dropout" else {})
     _only_first_output(imp, node)
-    if node.op_type == "Dropout" and _input(node, 2) and _scalar(imp, node.input[2]):
+    if node.op_type == "Dropout" and node_input(node, 2) and _scalar(imp, node.input[2]):
         raise imp.unsupported("training_mode=True")
     if imp.is_const(node.input[0]):
         imp.bind_const(node.output[0], imp.const(node.input[0]))
@@ -479,7 +467,7 @@ def _identity(imp: Importer, node: onnx.NodeProto) -> None:
 
 
 def _shape(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"start": 0, "end": None})
+    a = node_attrs(imp, node, {"start": 0, "end": None})
     shape = imp.value(node.input[0]).shape
     imp.bind_const(node.output[0], Const(np.array(shape[a["start"]:a["end"]], dtype=np.int64)))
 
@@ -496,97 +484,6 @@ def _constant(imp: Importer, node: onnx.NodeProto) -> None:
         data = np.array(helper.get_attribute_value(attr),
                         dtype=np.float32 if "float" in attr.name else np.int64)
     imp.bind_const(node.output[0], Const(data))
-
-
-# ---- QDQ ----------------------------------------------------------------------------------
-
-def _qparams(imp: Importer, node: onnx.NodeProto, axis: int) -> QuantParams:
-    scale = imp.const_array(node.input[1]).astype(np.float32)
-    if not _input(node, 2):
-        raise imp.unsupported("a missing zero point (mnc needs int8 quantization)")
-    zp_const = imp.const(node.input[2])
-    if zp_const.data.dtype not in (np.int8, np.int32):
-        raise imp.unsupported(f"zero point of type {zp_const.data.dtype} (only int8 is supported)")
-    zp = zp_const.data.astype(np.int32)
-    if scale.size > 1:
-        return QuantParams(scale.reshape(-1), zp.reshape(-1), axis)
-    return QuantParams(scale.reshape(-1), zp.reshape(-1))
-
-
-def _quantize_linear(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"axis": 1, "saturate": 1, "block_size": 0, "output_dtype": 0, "precision": 0})
-    quant = _qparams(imp, node, a["axis"])
-    if quant.per_channel:
-        raise imp.unsupported("per-channel quantization of an activation")
-    x = imp.value(node.input[0])
-    t = imp.graph.tensor(x.tensor)
-    imp.quantized = True
-    if t.quant is None:
-        t.quant, t.dtype = quant, "int8"
-        imp.bind(node.output[0], x)
-        return
-    if _same_quant(t.quant, quant):
-        imp.bind(node.output[0], x)
-        return
-    requant = imp.emit("quantize", [x.tensor], {}, node.output[0], x.layout, x.shape)
-    out = imp.graph.tensor(requant.tensor)
-    out.quant, out.dtype = quant, "int8"
-    imp.bind(node.output[0], requant)
-
-
-def _dequantize_linear(imp: Importer, node: onnx.NodeProto) -> None:
-    a = _attrs(imp, node, {"axis": 1, "block_size": 0, "output_dtype": 0})
-    if imp.is_const(node.input[0]):
-        data = imp.const(node.input[0]).data
-        if data.dtype not in (np.int8, np.int32):
-            raise imp.unsupported(f"quantized constant of type {data.dtype} (only int8 weights, int32 biases)")
-        axis = a["axis"] % max(data.ndim, 1)
-        imp.bind_const(node.output[0], Const(data, _qparams(imp, node, axis)))
-        return
-    x = imp.value(node.input[0])
-    t = imp.graph.tensor(x.tensor)
-    if t.quant is None or not _same_quant(t.quant, _qparams(imp, node, a["axis"])):
-        raise imp.unsupported("DequantizeLinear whose parameters differ from its QuantizeLinear")
-    imp.bind(node.output[0], x)
-
-
-def _same_quant(a: QuantParams, b: QuantParams) -> bool:
-    return (a.axis == b.axis and np.array_equal(a.scale, b.scale) and np.array_equal(a.zero_point, b.zero_point))
-
-
-def finish_quantization(imp: Importer) -> None:
-    """After a QDQ import: tensors the model left unannotated inherit or get fixed quantization."""
-    from mnc.passes.quantize import quantize_bias, set_fixed_activation, share_quant
-
-    graph = imp.graph
-    for op in graph.ops():
-        out = graph.tensor(op.outputs[0])
-        if out.quant is None:
-            if op.kind in ("softmax", "logistic"):
-                set_fixed_activation(graph, out.name, 1.0 / 256, -128)
-            elif op.kind in _SHARES_QUANT and graph.tensor(op.inputs[0]).quant is not None:
-                share_quant(graph, op.inputs[0], out.name)
-            else:
-                raise imp.unsupported(f"QDQ model: output {out.name!r} of {op.meta.get('source')} is not quantized")
-        if op.kind in ("conv2d", "depthwise_conv2d", "fully_connected"):
-            _check_quantized_weights(imp, op)
-            if len(op.inputs) > 2 and graph.tensor(op.inputs[2]).quant is None:
-                x, w = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
-                quantize_bias(graph, op.inputs[2], x.quant.single()[0], w.quant.scale)
-    for name in graph.inputs:
-        if graph.tensor(name).quant is None:
-            raise imp.unsupported(f"QDQ model: graph input {name!r} is not quantized")
-
-
-_SHARES_QUANT = ("reshape", "transpose", "max_pool2d", "avg_pool2d", "pad", "relu", "relu6", "concat")
-
-
-def _check_quantized_weights(imp: Importer, op) -> None:
-    w = imp.graph.tensor(op.inputs[1])
-    if w.quant is None or w.dtype != "int8":
-        raise imp.unsupported(f"QDQ model: weights of {op.meta.get('source')} are not int8-quantized")
-    if np.any(w.quant.zero_point != 0):
-        raise imp.unsupported(f"QDQ model: weights of {op.meta.get('source')} have non-zero zero points")
 
 
 # ---- the table ----------------------------------------------------------------------------
@@ -621,8 +518,8 @@ CONVERTERS = {
     "Identity": _identity,
     "Dropout": _identity,
     "Shape": _shape,
-    "QuantizeLinear": _quantize_linear,
-    "DequantizeLinear": _dequantize_linear,
+    "QuantizeLinear": quantize_linear,
+    "DequantizeLinear": dequantize_linear,
 }
 
 # Converters that must see constant inputs themselves rather than have the node folded.

@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 import tflite
 
-from mnc.frontends.tflite import OpContext
+from mnc.frontends.tflite.context import OpContext
 from mnc.ir import QuantParams, Tensor
 
 _ACTIVATIONS = {

@@ -1,0 +1,1 @@
+"""C kernels as seen from Python: what a layer's call into templates/kernels looks like (`call`)."""
