@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnc.kernels.select import lower_call
 from mnc.ops import get_op
 from mnc.targets import load_target
 from tests.ops.dsp_harness import run_kernel_cortexm
@@ -30,7 +31,7 @@ LAYERS = {
 # No fused clamp, so the activation range is all of int8, as for ReLU6 layers of a model calibrated
 # on [0, 6] (the VWW model): the kernels' common case.
 ACT = ACT_NONE
-PORTABLE_LOWERING = "cortex-m3"   # same ISA family, no "dsp": lower() picks the portable kernels
+PORTABLE_LOWERING = "cortex-m3"   # same ISA family, no "dsp": the portable kernels are chosen
 
 
 def bench(target: str) -> None:
@@ -42,7 +43,7 @@ def bench(target: str) -> None:
         macs = opdef.macs(op, g)
         counts = []
         for lowering in (PORTABLE_LOWERING, target):
-            call = opdef.lower(op, g, load_target(lowering))
+            call = lower_call(op, g, load_target(lowering))
             with tempfile.TemporaryDirectory(prefix="mnc-bench-") as tmp:
                 out_shape = g.tensor(op.outputs[0]).shape
                 counts.append(run_kernel_cortexm(call, x, out_shape, target, Path(tmp)).instructions)

@@ -274,31 +274,50 @@ def print_flash_summary(result) -> None:
 @click.option("--variant", help="Built-in model, e.g. v1-0.25.")
 @click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant.")
 @click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of a built-in variant.")
+@click.option("--target", help="Quantize and choose kernels for this target: each layer's C kernel and "
+                               "why faster ones were skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (macs, params, layers).")
 @user_errors
-def info_cmd(source, variant, classes, resolution, as_json):
-    """Layers, MACs and parameters of SOURCE or a built-in --variant (before quantization)."""
-    from mnc.compiler import load_source
-    from mnc.ops import verify_graph
-    from mnc.options import CompileOptions
-    from mnc.summary import print_summary, summarize
+def info_cmd(source, variant, classes, resolution, target, as_json):
+    """Layers, MACs and parameters of SOURCE or a built-in --variant (before quantization, or with
+    --target as compiled for that target)."""
+    from mnc.summary import print_summary
 
-    model = source_of(source, variant)
-    if variant is not None:
-        # Counting needs the structure only: skip the probe run that calibrates seeded weights.
-        from mnc.frontends.builtin import build_variant
-
-        graph = build_variant(variant, classes=classes, resolution=resolution, calibrate_weights=False)
-    else:
-        if classes is not None or resolution is not None:
-            raise MncError("--classes and --resolution apply to built-in variants only")
-        graph, _name = load_source(model, CompileOptions())
-    verify_graph(graph)
-    summary = summarize(graph)
+    summary = info_summary(source_of(source, variant), variant is not None, classes, resolution, target)
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True, default=_json_default))
     else:
         print_summary(summary, _stdout())
+
+
+def info_summary(model, is_variant: bool, classes, resolution, target) -> dict:
+    from mnc.compiler import load_source, quantize_and_lower
+    from mnc.ops import verify_graph
+    from mnc.options import CompileOptions
+    from mnc.summary import summarize
+    from mnc.targets import load_target
+
+    if not is_variant and (classes is not None or resolution is not None):
+        raise MncError("--classes and --resolution apply to built-in variants only")
+    if target is None:
+        graph = structure_only(model, is_variant, classes, resolution)
+        verify_graph(graph)
+        return summarize(graph)
+    options = CompileOptions(target=target, classes=classes, resolution=resolution)
+    graph, _name = load_source(model, options)
+    qgraph, layers = quantize_and_lower(graph, load_target(target), options)
+    return summarize(qgraph, {layer.op.name: (layer.call.kernel, layer.skipped) for layer in layers})
+
+
+def structure_only(model, is_variant: bool, classes, resolution):
+    """The float graph; a variant's seeded weights are not calibrated (counting needs the structure only)."""
+    from mnc.compiler import load_source
+    from mnc.frontends.builtin import build_variant
+    from mnc.options import CompileOptions
+
+    if is_variant:
+        return build_variant(model, classes=classes, resolution=resolution, calibrate_weights=False)
+    return load_source(model, CompileOptions())[0]
 
 
 def _json_default(value):

@@ -14,7 +14,7 @@ from pathlib import Path
 from mnc import __version__
 from mnc.codegen.context import Layer, MemoryLayout, build_context, kernel_files, model_hash
 from mnc.codegen.emit import KERNELS_DIR, package_sources, write_package
-from mnc.kernels.call import KernelCall
+from mnc.kernels.select import lower_op
 from mnc.errors import FitError, MncError, UnsupportedError
 from mnc.ir import Graph
 from mnc.layout import io_spec
@@ -49,9 +49,7 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
     """Compile a graph, a model file (a Path, or a str ending .tflite/.onnx), or a built-in variant name."""
     target = load_target(options.target)
     graph, name = load_source(source, options)
-    graph = checked(graph)
-    qgraph = checked(optimize_and_quantize(graph, options))
-    layers = lower(qgraph, kernel_target(target, options))
+    qgraph, layers = quantize_and_lower(graph, target, options)
     plan = plan_arena(qgraph, layers)
     if options.board is None:
         check_fits(layers, plan.arena_bytes, target)
@@ -95,6 +93,12 @@ def optimize_and_quantize(graph: Graph, options: CompileOptions) -> Graph:
                                  seed=options.seed)
 
 
+def quantize_and_lower(graph: Graph, target: Target, options: CompileOptions) -> tuple[Graph, list[Layer]]:
+    """The int8 graph and its layers, each with the kernel chosen for `target`."""
+    qgraph = checked(optimize_and_quantize(checked(graph), options))
+    return qgraph, lower(qgraph, kernel_target(target, options))
+
+
 def kernel_target(target: Target, options: CompileOptions) -> Target:
     """The target kernels are chosen for: with `portable_kernels`, one without DSP/MVE features,
     so the same CPU can be measured with the portable C kernels."""
@@ -102,14 +106,12 @@ def kernel_target(target: Target, options: CompileOptions) -> Target:
 
 
 def lower(graph: Graph, target: Target) -> list[Layer]:
-    """Each scheduled op's kernel call on `target`, with its MAC count."""
+    """Each scheduled op's kernel call on `target` (the first of its candidate kernels that applies),
+    with its MAC count and why better kernels were skipped."""
     layers = []
     for op in graph.ops():
-        opdef = get_op(op.kind)
-        call = opdef.lower(op, graph, target)
-        if not isinstance(call, KernelCall):
-            raise TypeError(f"{op.kind}.lower returned {type(call).__name__}, not KernelCall")
-        layers.append(Layer(op, call, int(opdef.macs(op, graph))))
+        lowering = lower_op(op, graph, target)
+        layers.append(Layer(op, lowering.call, int(get_op(op.kind).macs(op, graph)), lowering.skipped))
     return layers
 
 
@@ -161,7 +163,8 @@ def build_manifest(graph: Graph, calls: list[Layer], hash_: str, arena_bytes: in
         "output": _io_entry(graph, graph.outputs[0]),
         "arena_bytes": int(arena_bytes),
         "layers": [{"name": layer.op.name, "kind": layer.op.kind, "macs": layer.macs,
-                    "source": str(layer.op.meta.get("source", layer.op.name))} for layer in calls],
+                    "source": str(layer.op.meta.get("source", layer.op.name)),
+                    "kernel": layer.call.kernel, "skipped": layer.skipped} for layer in calls],
         "sources": sources,
     }
 

@@ -14,9 +14,12 @@ from mnc.ir import Graph, Op
 from mnc.ops import get_op
 
 
-def summarize(graph: Graph) -> dict:
-    """{"name", "macs", "params", "layers": [{name, kind, output_shape, macs, params}]}."""
+def summarize(graph: Graph, kernels: dict[str, tuple[str, dict[str, str]]] | None = None) -> dict:
+    """{"name", "macs", "params", "layers": [{name, kind, output_shape, macs, params}]}; with `kernels`
+    ({op name: (kernel, {skipped kernel: reason})}) each layer also gets "kernel" and "skipped"."""
     layers = [_layer(op, graph) for op in graph.ops()]
+    for layer in layers if kernels is not None else ():
+        layer["kernel"], layer["skipped"] = kernels[layer["name"]]
     return {
         "name": graph.name,
         "macs": sum(layer["macs"] for layer in layers),
@@ -45,16 +48,32 @@ def op_params(op: Op, graph: Graph) -> int:
 def summary_table(summary: dict) -> Table:
     table = Table(title=f"{summary['name']}: {_short(summary['macs'])} MACs, "
                         f"{_short(summary['params'])} parameters")
-    for column in ("#", "layer", "kind", "output", "MACs", "params"):
+    with_kernels = bool(summary["layers"]) and "kernel" in summary["layers"][0]
+    columns = ("#", "layer", "kind", "output", "MACs", "params") + (("kernel",) if with_kernels else ())
+    for column in columns:
         table.add_column(column, justify="right" if column in ("#", "MACs", "params") else "left")
     for i, layer in enumerate(summary["layers"]):
         shape = "x".join(str(d) for d in layer["output_shape"])
-        table.add_row(str(i), layer["name"], layer["kind"], shape, f"{layer['macs']:,}", f"{layer['params']:,}")
+        row = [str(i), layer["name"], layer["kind"], shape, f"{layer['macs']:,}", f"{layer['params']:,}"]
+        table.add_row(*row, *((_kernel_name(layer),) if with_kernels else ()))
     return table
 
 
+def _kernel_name(layer: dict) -> str:
+    return layer["kernel"] or "(none: shares its input's buffer)"
+
+
+def skipped_lines(summary: dict) -> list[str]:
+    """Why each layer did not get a faster kernel: one line per skipped kernel."""
+    return [f"{layer['name']}: {kernel} skipped: {reason}"
+            for layer in summary["layers"] for kernel, reason in layer.get("skipped", {}).items()]
+
+
 def print_summary(summary: dict, console: Console | None = None) -> None:
-    (console or Console()).print(summary_table(summary))
+    console = console or Console()
+    console.print(summary_table(summary))
+    for line in skipped_lines(summary):
+        console.print(line, markup=False)
 
 
 def _short(n: int) -> str:

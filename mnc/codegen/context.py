@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,7 @@ class Layer:
     op: Op
     call: KernelCall
     macs: int
+    skipped: dict[str, str] = field(default_factory=dict)   # better kernels and why they did not apply
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ import math
 
 import numpy as np
 
-from mnc.kernels.call import ConstArray, KernelCall
 from mnc.errors import UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
@@ -31,8 +30,6 @@ from mnc.quant import (
     multiply_by_quantized_multiplier, quantize_multiplier, round_half_away, rounding_divide_by_pot, set_fixed_activation,
 )
 
-LUT_SOURCES = ["mnc_lut_s8.c", "mnc_lut_s8.h", "mnc_common.h"]
-ALL_INT8 = np.arange(-128, 128, dtype=np.int8)
 
 
 def _qparams(graph, name: str) -> tuple[float, int]:
@@ -45,6 +42,7 @@ def _relu6_f(x: np.ndarray) -> np.ndarray:
 
 class UnaryOp(OpDef):
     """Elementwise, shape-preserving, lowered to a lookup table."""
+    kernels = ("mnc_lut_s8",)
 
     def infer(self, op, graph):
         x = graph.tensor(op.inputs[0])
@@ -66,15 +64,6 @@ class UnaryOp(OpDef):
 
     def macs(self, op, graph):
         return 0
-
-    def lower(self, op, graph, target):
-        x = graph.tensor(op.inputs[0])
-        if x.dtype != "int8":
-            raise UnsupportedError(f"{self.kind}: only int8 is lowered to C")
-        lut = self.eval_int8(op, graph, [ALL_INT8])[0]
-        return KernelCall("mnc_lut_s8", LUT_SOURCES, "mnc_lut_params_t",
-                          params={"size": x.size, "lut": ConstArray("lut", "int8_t", lut)},
-                          inputs=[op.inputs[0]], outputs=[op.outputs[0]])
 
 
 class ReluX(UnaryOp):

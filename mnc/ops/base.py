@@ -19,15 +19,15 @@ from mnc.errors import UnsupportedError
 from mnc.quant import quantize_activation
 
 if TYPE_CHECKING:
-    from mnc.kernels.call import KernelCall
     from mnc.ir import Graph, Op
-    from mnc.targets import Target
 
 Shape = tuple[int, ...]
 
 
 class OpDef:
     kind: str = ""
+    kernels: tuple[str, ...] = ()   # C kernels (mnc/kernels) in preference order: Helium, DSP, portable
+    no_kernel_reason: str = "no C kernel"
 
     def infer(self, op: Op, graph: Graph) -> list[tuple[Shape, str]]:
         """Output (shape, dtype) pairs from the input tensors and attrs."""
@@ -52,7 +52,3 @@ class OpDef:
         """
         for name in op.outputs:
             quantize_activation(graph, name, ranges[name])
-
-    def lower(self, op: Op, graph: Graph, target: Target) -> KernelCall:
-        """The C kernel call that computes this (quantized) op on `target`."""
-        raise UnsupportedError(f"{self.kind}: no C kernel")

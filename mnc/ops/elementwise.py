@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.kernels.call import KernelCall
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
@@ -76,7 +75,6 @@ def quantize_constant_operand(graph, name: str) -> None:
 
 
 class Binary(OpDef):
-    kernel_name = ""
 
     def infer(self, op, graph):
         a, b = (graph.tensor(n) for n in op.inputs)
@@ -92,7 +90,7 @@ class Binary(OpDef):
 
     def eval_int8(self, op, graph, inputs):
         a, b = (x.astype(np.int64) for x in inputs)
-        lo, hi = self._act_range(op, graph)
+        lo, hi = self.act_range(op, graph)
         return [np.clip(self.int8_fn(op, graph, a, b), lo, hi).astype(np.int8)]
 
     def quantize(self, op, graph, ranges):
@@ -104,34 +102,17 @@ class Binary(OpDef):
                 quantize_constant_operand(graph, name)
         quantize_activation(graph, op.outputs[0], ranges[op.outputs[0]])
 
-    def _act_range(self, op, graph) -> tuple[int, int]:
+    def act_range(self, op, graph) -> tuple[int, int]:
         scale, zp = graph.tensor(op.outputs[0]).quant.single()
         return activation_range(op.attrs.get("act", "none"), scale, zp)
 
     def macs(self, op, graph):
         return graph.tensor(op.outputs[0]).size
 
-    def lower(self, op, graph, target):
-        out = graph.tensor(op.outputs[0])
-        if out.dtype != "int8" or len(out.shape) > MAX_RANK:
-            raise UnsupportedError(f"{self.kind}: only int8 tensors of rank <= 4 are lowered to C")
-        dims = (1,) * (MAX_RANK - len(out.shape)) + out.shape
-        params = {f"dim{i}": d for i, d in enumerate(dims)}
-        for k, name in enumerate(op.inputs):
-            for i, s in enumerate(broadcast_strides(graph.tensor(name).shape, out.shape)):
-                params[f"in{k}_stride{i}"] = s
-        lo, hi = self._act_range(op, graph)
-        params.update({"in0_offset": -_zp(graph, op.inputs[0]), "in1_offset": -_zp(graph, op.inputs[1]),
-                       "output_offset": _zp(graph, op.outputs[0]), **self.requant_params(op, graph),
-                       "act_min": lo, "act_max": hi})
-        base = self.kernel_name
-        return KernelCall(base, [f"{base}.c", f"{base}.h", "mnc_common.h"], base.replace("_s8", "_params_t"),
-                          params=params, inputs=list(op.inputs), outputs=[op.outputs[0]])
-
 
 class Add(Binary):
     kind = "add"
-    kernel_name = "mnc_add_s8"
+    kernels = ("mnc_add_s8",)
 
     @staticmethod
     def float_fn(a, b):
@@ -152,7 +133,7 @@ class Add(Binary):
 
 class Mul(Binary):
     kind = "mul"
-    kernel_name = "mnc_mul_s8"
+    kernels = ("mnc_mul_s8",)
 
     @staticmethod
     def float_fn(a, b):

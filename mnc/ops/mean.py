@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.kernels.call import KernelCall
-from mnc.errors import UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
 from mnc.quant import multiply_by_quantized_multiplier, quantize_multiplier
@@ -29,7 +27,7 @@ from mnc.quant import multiply_by_quantized_multiplier, quantize_multiplier
 HW_AXES = (1, 2)
 
 
-def _axes(op, ndim: int) -> tuple[int, ...]:
+def mean_axes(op, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(a % ndim for a in op.attrs["axes"]))
 
 
@@ -61,10 +59,11 @@ def mean_int8_integer_ops(x: np.ndarray, in_q, out_q) -> np.ndarray:
 
 class Mean(OpDef):
     kind = "mean"
+    kernels = ("mnc_mean_s8",)
 
     def infer(self, op, graph):
         x = graph.tensor(op.inputs[0])
-        axes = _axes(op, len(x.shape))
+        axes = mean_axes(op, len(x.shape))
         if op.attrs.get("keepdims", False):
             shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
         else:
@@ -73,12 +72,12 @@ class Mean(OpDef):
 
     def eval_float(self, op, graph, inputs):
         x = inputs[0].astype(np.float32)
-        axes = _axes(op, x.ndim)
+        axes = mean_axes(op, x.ndim)
         return [x.mean(axis=axes, keepdims=bool(op.attrs.get("keepdims", False)), dtype=np.float32)]
 
     def eval_int8(self, op, graph, inputs):
         x = inputs[0]
-        axes = _axes(op, x.ndim)
+        axes = mean_axes(op, x.ndim)
         count = int(np.prod([x.shape[a] for a in axes]))
         sums = x.astype(np.int64).sum(axis=axes, keepdims=bool(op.attrs.get("keepdims", False)))
         in_q = graph.tensor(op.inputs[0]).quant.single()
@@ -87,18 +86,6 @@ class Mean(OpDef):
 
     def macs(self, op, graph):
         return graph.tensor(op.inputs[0]).size
-
-    def lower(self, op, graph, target):
-        x = graph.tensor(op.inputs[0])
-        if len(x.shape) != 4 or _axes(op, 4) != HW_AXES or x.shape[0] != 1:
-            raise UnsupportedError(f"{op.name}: mean is lowered to C only over H, W of a [1,H,W,C] tensor")
-        in_q = x.quant.single()
-        out_q = graph.tensor(op.outputs[0]).quant.single()
-        count = x.shape[1] * x.shape[2]
-        params = {"count": count, "channels": x.shape[3], "input_zp": in_q[1], "output_zp": out_q[1],
-                  **mean_params(in_q, out_q, count)}
-        return KernelCall("mnc_mean_s8", ["mnc_mean_s8.c", "mnc_mean_s8.h", "mnc_common.h"], "mnc_mean_params_t",
-                          params=params, inputs=[op.inputs[0]], outputs=[op.outputs[0]])
 
 
 register(Mean())

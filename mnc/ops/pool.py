@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.kernels.call import KernelCall
-from mnc.errors import ModelError, UnsupportedError
+from mnc.errors import ModelError
 from mnc.ops import register
 from mnc.ops.base import OpDef
 from mnc.quant import activation_range, share_quant
 
 
-def _geometry(op, graph) -> dict[str, int]:
+def pool_geometry(op, graph) -> dict[str, int]:
     _, in_h, in_w, channels = graph.tensor(op.inputs[0]).shape
     kh, kw = op.attrs["kernel"]
     sh, sw = op.attrs.get("stride", (1, 1))
@@ -51,10 +50,9 @@ def _float_act(x: np.ndarray, act: str) -> np.ndarray:
 
 
 class Pool2D(OpDef):
-    kernel_name = ""
 
     def infer(self, op, graph):
-        g = _geometry(op, graph)
+        g = pool_geometry(op, graph)
         x = graph.tensor(op.inputs[0])
         return [((1, g["out_h"], g["out_w"], g["channels"]), x.dtype)]
 
@@ -63,41 +61,32 @@ class Pool2D(OpDef):
         return [_float_act(out, op.attrs.get("act", "none"))]
 
     def eval_int8(self, op, graph, inputs):
-        lo, hi = self._act_range(op, graph)
+        lo, hi = self.act_range(op, graph)
         out = self._pool(op, graph, inputs[0][0].astype(np.int64), np.int64, self.reduce_int8)
         return [np.clip(out, lo, hi).astype(np.int8)]
 
     def _pool(self, op, graph, x: np.ndarray, dtype, reduce) -> np.ndarray:
-        g = _geometry(op, graph)
+        g = pool_geometry(op, graph)
         out = np.zeros((1, g["out_h"], g["out_w"], g["channels"]), dtype=dtype)
         for oy, ox, y0, y1, x0, x1 in _windows(g):
             out[0, oy, ox] = reduce(x[y0:y1, x0:x1].reshape(-1, g["channels"]))
         return out
 
-    def _act_range(self, op, graph) -> tuple[int, int]:
+    def act_range(self, op, graph) -> tuple[int, int]:
         scale, zp = graph.tensor(op.outputs[0]).quant.single()
         return activation_range(op.attrs.get("act", "none"), scale, zp)
 
     def macs(self, op, graph):
-        g = _geometry(op, graph)
+        g = pool_geometry(op, graph)
         return g["out_h"] * g["out_w"] * g["channels"] * g["kernel_h"] * g["kernel_w"]
 
     def quantize(self, op, graph, ranges):
         share_quant(graph, op.inputs[0], op.outputs[0])
 
-    def lower(self, op, graph, target):
-        if graph.tensor(op.inputs[0]).dtype != "int8":
-            raise UnsupportedError(f"{self.kind}: only int8 is lowered to C")
-        lo, hi = self._act_range(op, graph)
-        params = {**_geometry(op, graph), "act_min": lo, "act_max": hi}
-        base = self.kernel_name
-        return KernelCall(base, [f"{base}.c", f"{base}.h", "mnc_common.h"], base.replace("_s8", "_params_t"),
-                          params=params, inputs=[op.inputs[0]], outputs=[op.outputs[0]])
-
 
 class AvgPool2D(Pool2D):
     kind = "avg_pool2d"
-    kernel_name = "mnc_avg_pool_s8"
+    kernels = ("mnc_avg_pool_s8",)
 
     @staticmethod
     def reduce_float(window: np.ndarray) -> np.ndarray:
@@ -112,7 +101,7 @@ class AvgPool2D(Pool2D):
 
 class MaxPool2D(Pool2D):
     kind = "max_pool2d"
-    kernel_name = "mnc_max_pool_s8"
+    kernels = ("mnc_max_pool_s8",)
 
     @staticmethod
     def reduce_float(window: np.ndarray) -> np.ndarray:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.kernels.call import KernelCall
-from mnc.errors import UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
 from mnc.quant import multiply_by_quantized_multiplier, quantize_multiplier, round_half_away
@@ -45,6 +43,7 @@ def quantize_float(x: np.ndarray, out_q: tuple[float, int]) -> np.ndarray:
 
 class Quantize(OpDef):
     kind = "quantize"
+    kernels = ("mnc_requantize_s8", "alias")
 
     def infer(self, op, graph):
         return [(graph.tensor(op.inputs[0]).shape, "int8")]
@@ -59,22 +58,10 @@ class Quantize(OpDef):
             return [requantize_int8(x, graph.tensor(op.inputs[0]).quant.single(), out_q)]
         return [quantize_float(x, out_q)]
 
-    def lower(self, op, graph, target):
-        x = graph.tensor(op.inputs[0])
-        if x.dtype != "int8":
-            raise UnsupportedError(f"{op.name}: float -> int8 quantize is not lowered to C (the C API is int8)")
-        out_q = graph.tensor(op.outputs[0]).quant.single()
-        p = requantize_params(x.quant.single(), out_q)
-        if not p["requantize"]:
-            return KernelCall.alias(op.inputs[0], op.outputs[0])
-        params = {"size": x.size, "input_zp": p["input_zp"], "output_zp": out_q[1],
-                  "multiplier": p["multiplier"], "shift": p["shift"]}
-        return KernelCall("mnc_requantize_s8", ["mnc_requantize_s8.c", "mnc_requantize_s8.h", "mnc_common.h"],
-                          "mnc_requantize_params_t", params=params, inputs=[op.inputs[0]], outputs=[op.outputs[0]])
-
 
 class Dequantize(OpDef):
     kind = "dequantize"
+    no_kernel_reason = "dequantize is not lowered to C (the C API is int8)"
 
     def infer(self, op, graph):
         return [(graph.tensor(op.inputs[0]).shape, "float32")]
@@ -87,9 +74,6 @@ class Dequantize(OpDef):
 
     def quantize(self, op, graph, ranges):
         """The output stays float."""
-
-    def lower(self, op, graph, target):
-        raise UnsupportedError(f"{op.name}: dequantize is not lowered to C (the C API is int8)")
 
 
 register(Quantize())

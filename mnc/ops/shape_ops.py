@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.kernels.call import KernelCall
-from mnc.errors import ModelError, UnsupportedError
+from mnc.errors import ModelError
 from mnc.ops import register
 from mnc.ops.base import OpDef
-from mnc.ops.quantize_ops import requantize_int8, requantize_params
+from mnc.ops.quantize_ops import requantize_int8
 from mnc.quant import share_quant
 
 
 class Reshape(OpDef):
     kind = "reshape"
+    kernels = ("alias",)
 
     def infer(self, op, graph):
         x = graph.tensor(op.inputs[0])
@@ -38,19 +38,17 @@ class Reshape(OpDef):
     def quantize(self, op, graph, ranges):
         share_quant(graph, op.inputs[0], op.outputs[0])
 
-    def lower(self, op, graph, target):
-        return KernelCall.alias(op.inputs[0], op.outputs[0])
-
 
 class Concat(OpDef):
     kind = "concat"
+    kernels = ("mnc_concat_s8",)
 
-    def _axis(self, op, graph) -> int:
+    def concat_axis(self, op, graph) -> int:
         return op.attrs["axis"] % len(graph.tensor(op.inputs[0]).shape)
 
     def infer(self, op, graph):
         shapes = [graph.tensor(n).shape for n in op.inputs]
-        axis = self._axis(op, graph)
+        axis = self.concat_axis(op, graph)
         for s in shapes[1:]:
             if len(s) != len(shapes[0]) or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != axis):
                 raise ModelError(f"{op.name}: shapes {shapes} do not concatenate along axis {axis}")
@@ -59,30 +57,12 @@ class Concat(OpDef):
         return [(tuple(out), graph.tensor(op.inputs[0]).dtype)]
 
     def eval_float(self, op, graph, inputs):
-        return [np.concatenate([x.astype(np.float32) for x in inputs], axis=self._axis(op, graph))]
+        return [np.concatenate([x.astype(np.float32) for x in inputs], axis=self.concat_axis(op, graph))]
 
     def eval_int8(self, op, graph, inputs):
         out_q = graph.tensor(op.outputs[0]).quant.single()
         parts = [requantize_int8(x, graph.tensor(n).quant.single(), out_q) for n, x in zip(op.inputs, inputs)]
-        return [np.concatenate(parts, axis=self._axis(op, graph))]
-
-    def lower(self, op, graph, target):
-        if len(op.inputs) != 2:
-            raise UnsupportedError(f"{op.name}: the C concat kernel takes exactly two inputs")
-        axis = self._axis(op, graph)
-        out = graph.tensor(op.outputs[0])
-        outer = int(np.prod(out.shape[:axis], dtype=np.int64))
-        out_q = out.quant.single()
-        params = {"outer": outer}
-        for k, name in enumerate(op.inputs):
-            t = graph.tensor(name)
-            p = requantize_params(t.quant.single(), out_q)
-            params.update({f"in{k}_chunk": t.size // outer, f"in{k}_requantize": p["requantize"],
-                           f"in{k}_zp": p["input_zp"], f"in{k}_multiplier": p["multiplier"],
-                           f"in{k}_shift": p["shift"]})
-        params["output_zp"] = out_q[1]
-        return KernelCall("mnc_concat_s8", ["mnc_concat_s8.c", "mnc_concat_s8.h", "mnc_common.h"],
-                          "mnc_concat_params_t", params=params, inputs=list(op.inputs), outputs=[op.outputs[0]])
+        return [np.concatenate(parts, axis=self.concat_axis(op, graph))]
 
 
 register(Reshape())

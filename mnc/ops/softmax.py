@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnc.kernels.call import KernelCall
 from mnc.errors import UnsupportedError
 from mnc.ops import register
 from mnc.ops.activations import calculate_input_radius
@@ -65,6 +64,7 @@ def _wrapping_row_sum(terms: np.ndarray) -> np.ndarray:
 
 class Softmax(OpDef):
     kind = "softmax"
+    kernels = ("mnc_softmax_s8",)
 
     def infer(self, op, graph):
         x = graph.tensor(op.inputs[0])
@@ -75,26 +75,19 @@ class Softmax(OpDef):
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return [(e / e.sum(axis=-1, keepdims=True)).astype(np.float32)]
 
-    def eval_int8(self, op, graph, inputs):
-        return [softmax_int8(inputs[0], self._params(op, graph))]
-
-    def _params(self, op, graph) -> dict[str, int]:
+    def constants(self, op, graph) -> dict[str, int]:
+        """input_multiplier, input_left_shift, diff_min: what the int8 reference and the kernel share."""
         in_scale, _ = graph.tensor(op.inputs[0]).quant.single()
         return softmax_params(op.attrs.get("beta", 1.0), in_scale)
+
+    def eval_int8(self, op, graph, inputs):
+        return [softmax_int8(inputs[0], self.constants(op, graph))]
 
     def macs(self, op, graph):
         return graph.tensor(op.inputs[0]).size
 
     def quantize(self, op, graph, ranges):
         set_fixed_activation(graph, op.outputs[0], 1.0 / 256.0, -128)
-
-    def lower(self, op, graph, target):
-        x = graph.tensor(op.inputs[0])
-        depth = x.shape[-1]
-        params = {"outer": x.size // depth, "depth": depth, **self._params(op, graph)}
-        return KernelCall("mnc_softmax_s8", ["mnc_softmax_s8.c", "mnc_softmax_s8.h", "mnc_common.h"],
-                          "mnc_softmax_params_t", params=params,
-                          inputs=[op.inputs[0]], outputs=[op.outputs[0]])
 
 
 register(Softmax())

@@ -12,8 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mnc.kernels.call import ConstArray, KernelCall
+from dataclasses import dataclass
+
+from mnc.errors import UnsupportedError
 from mnc.ir import Graph, QuantParams, Tensor
+from mnc.kernels.base import KernelDescriptor, Params, array
+from mnc.kernels.call import ConstArray
+from mnc.kernels.registry import get_kernel, register_kernel
 from mnc.ops import get_op, kinds, register
 from mnc.ops.base import OpDef
 
@@ -21,8 +26,51 @@ KERNELS = Path(__file__).resolve().parent / "kernels"
 SOURCES = ["mnc_codegen_test_s8.c", "mnc_codegen_test_s8.h"]
 
 
+@dataclass(frozen=True)
+class LutParams(Params):
+    size: int
+    lut: object = array("int8_t")
+
+
+@dataclass(frozen=True)
+class AddParams(Params):
+    size: int
+    offset: int
+
+
+class CodegenTestKernel(KernelDescriptor):
+    """The test kernels live in tests/codegen/kernels and share one source pair."""
+
+    @property
+    def sources(self):
+        return list(SOURCES)
+
+    def inputs(self, op):
+        return list(op.inputs)
+
+
+class LutKernel(CodegenTestKernel):
+    name = "mnc_codegen_test_lut_s8"
+    params_type = LutParams
+
+    def params(self, op, graph):
+        return LutParams(size=graph.tensor(op.inputs[0]).size, lut=ConstArray("lut", "int8_t", op.attrs["lut"]))
+
+    def scratch_bytes(self, op, graph):
+        return graph.tensor(op.inputs[0]).size
+
+
+class AddKernel(CodegenTestKernel):
+    name = "mnc_codegen_test_add_s8"
+    params_type = AddParams
+
+    def params(self, op, graph):
+        return AddParams(size=graph.tensor(op.inputs[0]).size, offset=op.attrs["offset"])
+
+
 class LutOp(OpDef):
     kind = "codegen_test_lut"
+    kernels = ("mnc_codegen_test_lut_s8",)
 
     def infer(self, op, graph):
         return [(graph.tensor(op.inputs[0]).shape, "int8")]
@@ -33,15 +81,10 @@ class LutOp(OpDef):
     def macs(self, op, graph):
         return graph.tensor(op.inputs[0]).size
 
-    def lower(self, op, graph, target):
-        size = graph.tensor(op.inputs[0]).size
-        return KernelCall("mnc_codegen_test_lut_s8", SOURCES, "mnc_codegen_test_lut_params_t",
-                          {"size": size, "lut": ConstArray("lut", "int8_t", op.attrs["lut"])},
-                          list(op.inputs), list(op.outputs), scratch_bytes=size)
-
 
 class AddOp(OpDef):
     kind = "codegen_test_add"
+    kernels = ("mnc_codegen_test_add_s8",)
 
     def infer(self, op, graph):
         return [(graph.tensor(op.inputs[0]).shape, "int8")]
@@ -50,14 +93,10 @@ class AddOp(OpDef):
         total = inputs[0].astype(np.int32) + inputs[1].astype(np.int32) + op.attrs["offset"]
         return [np.clip(total, -128, 127).astype(np.int8)]
 
-    def lower(self, op, graph, target):
-        return KernelCall("mnc_codegen_test_add_s8", SOURCES, "mnc_codegen_test_add_params_t",
-                          {"size": graph.tensor(op.inputs[0]).size, "offset": op.attrs["offset"]},
-                          list(op.inputs), list(op.outputs))
-
 
 class ViewOp(OpDef):
     kind = "codegen_test_view"
+    kernels = ("alias",)
 
     def infer(self, op, graph):
         return [(tuple(op.attrs["shape"]), "int8")]
@@ -65,15 +104,23 @@ class ViewOp(OpDef):
     def eval_int8(self, op, graph, inputs):
         return [inputs[0].reshape(op.attrs["shape"])]
 
-    def lower(self, op, graph, target):
-        return KernelCall.alias(op.inputs[0], op.outputs[0])
-
 
 def ensure_registered() -> None:
     for cls in (LutOp, AddOp, ViewOp):
         if cls.kind not in kinds():
             register(cls())
+    for kernel in (LutKernel(), AddKernel()):
+        if not _has_kernel(kernel.name):
+            register_kernel(kernel)
     assert get_op("codegen_test_lut")
+
+
+def _has_kernel(name: str) -> bool:
+    try:
+        get_kernel(name)
+    except UnsupportedError:
+        return False
+    return True
 
 
 def _act(graph: Graph, name: str, shape, scale=0.05, zp=-3) -> str:

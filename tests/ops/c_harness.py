@@ -2,7 +2,7 @@
 
 Used by op tests to prove a C kernel bit-exact against the op's Python int8 reference:
 
-    call = get_op(op.kind).lower(op, graph, target)
+    call = lower_call(op, graph, target)
     got = run_kernel_c(call, [x_int8], out_shape)
 
 The generated `main.c` holds the params struct as a `static const` initializer (ConstArrays become

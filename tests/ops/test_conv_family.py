@@ -9,7 +9,8 @@ import pytest
 from mnc import quant
 from mnc.errors import UnsupportedError
 from mnc.ir import Graph, QuantParams, Tensor
-from mnc.ops import conv_common, get_op, verify_graph
+from mnc.kernels.select import lower_call
+from mnc.ops import geometry, get_op, requantization, verify_graph
 from mnc.quant import activation_qparams
 from tests.conftest import need_tool
 from tests.ops.c_harness import check_compiles, run_kernel_c
@@ -224,7 +225,7 @@ def _float_of_quantized(kind, g, x, in_scale, in_zp, w, w_scales, w_axis, b, att
 
 
 def _stage_args(g):
-    stage = conv_common.output_stage(g, g.op("op"), len(g.tensor("b").data),
+    stage = requantization.output_stage(g, g.op("op"), len(g.tensor("b").data),
                                      per_channel_rule=g.op("op").kind != "fully_connected")
     return (stage["input_offset"], stage["output_offset"], stage["multiplier"], stage["shift"],
             stage["act_range"])
@@ -245,7 +246,7 @@ INT8_CASES = [
 def test_int8_matches_tflite_loop_reference(kind, x_shape, w_shape, attrs, in_zp, out_zp):
     rng = np.random.default_rng(10)
     g, x = _quantized_case(kind, rng, x_shape, w_shape, attrs, in_zp, out_zp)
-    stride, pad, dil = conv_common.window_attrs(g.op("op"))
+    stride, pad, dil = geometry.window_attrs(g.op("op"))
     depthwise = kind == "depthwise_conv2d"
     mult = attrs.get("depth_multiplier", 1)
     want = _int8_reference(x, g.tensor("w").data, g.tensor("b").data, _stage_args(g), (stride, pad, dil),
@@ -274,8 +275,8 @@ def test_multiplier_rules_match_tflite_float_precision():
     rng = np.random.default_rng(5)
     for _ in range(2000):
         s_in, s_w, s_out = (np.float32(v) for v in rng.uniform(1e-3, 1e-1, 3))
-        fc = conv_common.fc_per_tensor_multiplier(s_in, s_w, s_out, 1)
-        conv = conv_common.conv_multipliers(s_in, np.array([s_w]), s_out, 1)
+        fc = requantization.fc_per_tensor_multiplier(s_in, s_w, s_out, 1)
+        conv = requantization.conv_multipliers(s_in, np.array([s_w]), s_out, 1)
         if fc[0][0] != conv[0][0]:
             break
     else:
@@ -373,7 +374,7 @@ def test_c_pad_bit_exact(gcc):
     g.inputs, g.outputs = ["x"], ["y"]
     get_op("pad").quantize(op, g, {})
     want = get_op("pad").eval_int8(op, g, [x])[0]
-    call = get_op("pad").lower(op, g, None)
+    call = lower_call(op, g, None)
     np.testing.assert_array_equal(run_kernel_c(call, [x], want.shape), want)
 
 
@@ -382,13 +383,13 @@ def test_conv1x1_falls_back_when_folded_bias_overflows():
     g, _ = _quantized_case("conv2d", rng, (1, 2, 2, 4), (2, 1, 1, 4), {}, -128, 0)
     g.tensor("b").data = np.array([2**31 - 10, 0], np.int32)
     g.tensor("w").data[0] = 127
-    assert get_op("conv2d").lower(g.op("op"), g, None).kernel == "mnc_conv2d_s8"
+    assert lower_call(g.op("op"), g, None).kernel == "mnc_conv2d_s8"
 
 
 def test_lowered_params_are_numbers_and_arrays():
     rng = np.random.default_rng(24)
     g, _ = _quantized_case("depthwise_conv2d", rng, (1, 5, 5, 2), (1, 3, 3, 2), {"pad": (1, 1, 1, 1)}, 3, 4)
-    call = get_op("depthwise_conv2d").lower(g.op("op"), g, None)
+    call = lower_call(g.op("op"), g, None)
     assert call.params["input_offset"] == -3 and call.params["output_offset"] == 4
     assert call.params["pad_top"] == 1 and call.params["in_c"] == 2
     assert {a.name for a in call.arrays} == {"weights", "bias", "multiplier", "shift"}
@@ -407,7 +408,7 @@ def test_kernels_compile_for_cortex_m7():
 def _assert_c_matches_python(g, x, kernel):
     op = g.op("op")
     want = get_op(op.kind).eval_int8(op, g, [x, g.tensor("w").data, g.tensor("b").data])[0]
-    call = get_op(op.kind).lower(op, g, None)
+    call = lower_call(op, g, None)
     assert call.kernel == kernel
     got = run_kernel_c(call, [x], want.shape)
     mismatch = np.argwhere(got != want)
@@ -500,5 +501,5 @@ def test_int8_matches_litert_reference_kernels_on_vww(vww_layers):
 @pytest.mark.parametrize("index", [0, 1, 2, 3, 27])  # first conv, dw s1, pointwise, dw s2, fc
 def test_c_kernel_matches_litert_on_vww_layer(gcc, vww_layers, index):
     g, x, want = vww_layers[index]
-    call = get_op(g.op("op").kind).lower(g.op("op"), g, None)
+    call = lower_call(g.op("op"), g, None)
     np.testing.assert_array_equal(run_kernel_c(call, [x], want.shape), want)

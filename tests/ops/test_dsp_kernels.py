@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mnc.kernels.select import lower_call
 from mnc.ops import get_op
 from mnc.targets import load_target
 from tests.conftest import need_tool
@@ -53,7 +54,7 @@ def _case(name, seed, exact_path=False):
 def _outputs(g, x, target):
     op = g.op("op")
     want = get_op(op.kind).eval_int8(op, g, [x] + [g.tensor(n).data for n in op.inputs[1:]])[0]
-    call = get_op(op.kind).lower(op, g, load_target(target))
+    call = lower_call(op, g, load_target(target))
     return op, want, call
 
 
@@ -70,7 +71,7 @@ def test_dsp_kernel_bit_exact_on_cortex_m4(tools, tmp_path, name, exact_path):
     op, want, call = _outputs(g, x, "cortex-m4")
     assert call.kernel == kernel
     assert call.params["fast_requant"] == int(not exact_path)
-    portable = get_op(op.kind).lower(op, g, load_target("host"))
+    portable = lower_call(op, g, load_target("host"))
     assert "dsp" not in portable.kernel
     np.testing.assert_array_equal(run_kernel_c(portable, [x], want.shape), want)
     got = run_kernel_cortexm(call, x, want.shape, "cortex-m4", tmp_path).output.reshape(want.shape)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mnc.errors import UnsupportedError
-from mnc.ops import get_op
+from mnc.kernels.select import lower_call
 from mnc.ops.activations import logistic_params
 from mnc.ops.elementwise import add_params
 from mnc.quant import multiply_by_quantized_multiplier, quantize_multiplier
@@ -100,7 +100,7 @@ def test_unary_int8_tracks_float_and_lut_kernel_is_exact(kind, in_q, out_q):
     real = FLOAT_FNS[kind]((x.astype(np.float64) - in_q[1]) * np.float32(in_q[0]))
     ideal = np.clip(np.round(real / np.float32(out_q[0])) + out_q[1], -128, 127)
     assert np.abs(py.astype(float) - ideal).max() <= (2 if kind == "hard_swish" else 1)
-    call = get_op(kind).lower(g.op("op"), g, None)
+    call = lower_call(g.op("op"), g, None)
     assert call.kernel == "mnc_lut_s8" and call.params["lut"].data.size == 256
     np.testing.assert_array_equal(_c(g, [x]), py)
 
@@ -150,7 +150,7 @@ def test_quantize_float_rounds_half_away_and_saturates():
     x = np.array([[0.25, -0.25, 0.75, 100.0, -100.0, 0.0]], dtype=np.float32)
     np.testing.assert_array_equal(_eval(g, [x], "int8"), [[0, -2, 1, 127, -128, -1]])
     with pytest.raises(UnsupportedError):
-        get_op("quantize").lower(g.op("op"), g, None)
+        lower_call(g.op("op"), g, None)
 
 
 @pytest.mark.parametrize("in_q,out_q", [((0.05, -128), (0.02, 127)), ((0.1, 3), (0.3, -7)), ((0.2, 0), (0.2, 0))])
@@ -161,7 +161,7 @@ def test_requantize_int8_reference_and_c(in_q, out_q):
     m, s = quantize_multiplier(float(np.float32(in_q[0])) / float(np.float32(out_q[0])))
     expect = np.clip(multiply_by_quantized_multiplier(x.astype(np.int64) - in_q[1], m, s) + out_q[1], -128, 127)
     np.testing.assert_array_equal(py, expect)
-    call = get_op("quantize").lower(g.op("op"), g, None)
+    call = lower_call(g.op("op"), g, None)
     if in_q == out_q:
         assert call.is_alias
     else:

@@ -1,5 +1,5 @@
-"""Helium (MVE) kernels (mnc/ops/mve_lowering.py) for cortex-m55: each case is lowered for the MVE
-target, run as a one-kernel firmware under QEMU (mps3-an547), and compared bit for bit with the
+"""Helium (MVE) kernels (mnc/kernels/conv1x1_mve.py, depthwise_conv2d_mve.py) for cortex-m55: each
+case is lowered for the MVE target, run as a one-kernel firmware under QEMU (mps3-an547), and compared bit for bit with the
 Python int8 reference and with the portable C kernel (host gcc) on random data: channel counts that
 are not multiples of the vector width, pixel counts that are not multiples of four, extreme zero
 points, padding, strides, both requantization directions (left and right shifts) and accumulators
@@ -13,8 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mnc.kernels.select import lower_call
 from mnc.ops import get_op
-from mnc.ops import mve_lowering as mve
+from mnc.kernels import packing_mve as mve
+from mnc.kernels.conv1x1_mve import KERNEL as POINTWISE_MVE
+from mnc.kernels.depthwise_conv2d_mve import KERNEL as DEPTHWISE_MVE
 from mnc.targets import load_target
 from tests.conftest import need_tool
 from tests.ops.c_harness import check_compiles, run_kernel_c
@@ -22,8 +25,13 @@ from tests.ops.dsp_harness import run_kernel_cortexm
 from tests.ops.test_conv_family import ACT_NONE, ACT_RELU, ACT_RELU6, _quantized_case
 
 TARGET = "cortex-m55"
-LOWER = {"conv2d": mve.lower_conv2d_mve, "depthwise_conv2d": mve.lower_depthwise_mve,
-         "fully_connected": mve.lower_fully_connected_mve}
+HELIUM = {"conv2d": POINTWISE_MVE, "depthwise_conv2d": DEPTHWISE_MVE, "fully_connected": POINTWISE_MVE}
+
+
+def _helium_call(op, g, target):
+    """The Helium kernel's call for `op`, or None when the kernel does not apply."""
+    kernel = HELIUM[op.kind]
+    return kernel.call(op, g) if kernel.applies(op, g, target) else None
 
 # kind, input shape, weight shape, attrs, in_zp, out_zp
 CASES = {
@@ -88,9 +96,9 @@ def tools():
 def test_mve_kernel_bit_exact_on_cortex_m55(tools, tmp_path, name, variant):
     g, x = _case(name, seed=len(name) + len(variant), variant=variant)
     op, want = _reference(g, x)
-    call = LOWER[op.kind](op, g, load_target(TARGET))
+    call = _helium_call(op, g, load_target(TARGET))
     assert call is not None and "_mve_" in call.kernel
-    portable = get_op(op.kind).lower(op, g, load_target("host"))
+    portable = lower_call(op, g, load_target("host"))
     np.testing.assert_array_equal(run_kernel_c(portable, [x], want.shape), want)
     got = run_kernel_cortexm(call, x, want.shape, TARGET, tmp_path).output.reshape(want.shape)
     _assert_same(got, want)
@@ -99,24 +107,24 @@ def test_mve_kernel_bit_exact_on_cortex_m55(tools, tmp_path, name, variant):
 def test_unhandled_shapes_fall_back():
     m55, m7 = load_target(TARGET), load_target("cortex-m7")
     g, _ = _quantized_case("conv2d", np.random.default_rng(1), (1, 6, 6, 5), (3, 3, 3, 5), {"pad": (1, 1, 1, 1)}, 0, 0)
-    assert mve.lower_conv2d_mve(g.op("op"), g, m55) is None                     # 3x3 conv
+    assert _helium_call(g.op("op"), g, m55) is None                     # 3x3 conv
     g, _ = _quantized_case("conv2d", np.random.default_rng(1), (1, 6, 6, 5), (3, 1, 1, 5), {"pad": (1, 0, 0, 0)}, 0, 0)
-    assert mve.lower_conv2d_mve(g.op("op"), g, m55) is None                     # padded 1x1
+    assert _helium_call(g.op("op"), g, m55) is None                     # padded 1x1
     g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 5, 5, 3), (1, 3, 3, 6),
                            {"depth_multiplier": 2}, 0, 0)
-    assert mve.lower_depthwise_mve(g.op("op"), g, m55) is None                  # depth multiplier 2
+    assert _helium_call(g.op("op"), g, m55) is None                  # depth multiplier 2
     g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 8, 8, 4), (1, 5, 5, 4), {}, 0, 0)
-    assert mve.lower_depthwise_mve(g.op("op"), g, m55) is None                  # 5x5
+    assert _helium_call(g.op("op"), g, m55) is None                  # 5x5
     g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 8, 8, 4), (1, 3, 3, 4),
                            {"dilation": (2, 2)}, 0, 0)
-    assert mve.lower_depthwise_mve(g.op("op"), g, m55) is None                  # dilated
+    assert _helium_call(g.op("op"), g, m55) is None                  # dilated
     g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 8, 8, 4), (1, 3, 3, 4), {}, 0, 0)
     w = g.tensor("w")
     w.data = np.where(w.data == w.data.min(), -128, w.data).astype(np.int8)
-    assert mve.lower_depthwise_mve(g.op("op"), g, m55) is None                  # -128 weight: int16 pairs overflow
+    assert _helium_call(g.op("op"), g, m55) is None                  # -128 weight: int16 pairs overflow
     g, _ = _case("pw_odd", seed=3)
-    assert mve.lower_conv2d_mve(g.op("op"), g, m7) is None                      # no Helium
-    assert mve.lower_conv2d_mve(g.op("op"), g, None) is None
+    assert _helium_call(g.op("op"), g, m7) is None                      # no Helium
+    assert _helium_call(g.op("op"), g, None) is None
 
 
 def test_conv1x1_falls_back_when_folded_bias_overflows():
@@ -124,7 +132,7 @@ def test_conv1x1_falls_back_when_folded_bias_overflows():
     b = g.tensor("b")
     b.data = np.full(b.data.shape, 2**31 - 1, np.int32)
     g.tensor("x").quant = type(g.tensor("x").quant).per_tensor(0.03, -128)   # input_offset +128
-    assert mve.lower_conv2d_mve(g.op("op"), g, load_target(TARGET)) is None
+    assert _helium_call(g.op("op"), g, load_target(TARGET)) is None
 
 
 def test_depthwise_layouts_follow_lane_order():
@@ -174,9 +182,11 @@ def _vww_case(kind, shape):
 
 def benchmark(work_dir) -> list[dict]:
     """Instructions of one kernel call on cortex-m55, MVE vs DSP kernels, for the VWW layer shapes."""
+    from dataclasses import replace
     from pathlib import Path
 
     m55 = load_target(TARGET)
+    m55_dsp = replace(m55, features=m55.features - {"mve"})   # the same core with the DSP kernels
     rows = []
     for kind, shapes in (("conv2d", VWW_POINTWISE), ("depthwise_conv2d", VWW_DEPTHWISE)):
         for shape in shapes:
@@ -184,7 +194,7 @@ def benchmark(work_dir) -> list[dict]:
             op, want = _reference(g, x)
             macs = get_op(kind).macs(op, g)
             row = {"kind": kind, "shape": shape, "macs": macs}
-            for label, call in (("mve", LOWER[kind](op, g, m55)), ("dsp", get_op(kind).lower(op, g, m55))):
+            for label, call in (("mve", _helium_call(op, g, m55)), ("dsp", lower_call(op, g, m55_dsp))):
                 res = run_kernel_cortexm(call, x, want.shape, TARGET, Path(work_dir) / f"{kind}{shape}{label}")
                 _assert_same(res.output.reshape(want.shape), want)
                 row[label] = res.instructions

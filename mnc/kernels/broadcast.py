@@ -1,0 +1,38 @@
+"""Fields shared by the broadcasting binary kernels (add, mul): the output shape and each input's
+strides padded to 4-D, zero points, the op's own requantization constants and the clamp."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mnc.kernels.base import YES, Verdict, no
+from mnc.ops import get_op
+from mnc.ops.elementwise import MAX_RANK, broadcast_strides
+
+if TYPE_CHECKING:
+    from mnc.ir import Graph, Op
+
+
+def binary_check(op: Op, graph: Graph) -> Verdict:
+    out = graph.tensor(op.outputs[0])
+    if out.dtype != "int8" or len(out.shape) > MAX_RANK:
+        return no(f"{op.kind}: only int8 tensors of rank <= 4 are lowered to C")
+    return YES
+
+
+def binary_fields(op: Op, graph: Graph) -> dict[str, int]:
+    out = graph.tensor(op.outputs[0]).shape
+    dims = (1,) * (MAX_RANK - len(out)) + tuple(out)
+    fields = {f"dim{i}": d for i, d in enumerate(dims)}
+    for k, name in enumerate(op.inputs):
+        for i, s in enumerate(broadcast_strides(graph.tensor(name).shape, out)):
+            fields[f"in{k}_stride{i}"] = s
+    opdef = get_op(op.kind)
+    lo, hi = opdef.act_range(op, graph)
+    return {**fields, "in0_offset": -_zero_point(graph, op.inputs[0]), "in1_offset": -_zero_point(graph, op.inputs[1]),
+            "output_offset": _zero_point(graph, op.outputs[0]), **opdef.requant_params(op, graph),
+            "act_min": lo, "act_max": hi}
+
+
+def _zero_point(graph: Graph, name: str) -> int:
+    return graph.tensor(name).quant.single()[1]
