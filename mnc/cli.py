@@ -15,12 +15,14 @@ from pathlib import Path
 import click
 import numpy as np
 from rich.console import Console
-from rich.table import Table
 
 from mnc import __version__
 from mnc.errors import MncError
 from mnc.layout import from_c_layout
 from mnc.options import CALIBRATION_METHODS
+from mnc.reports import (
+    info_summary, ops_table, print_compile_summary, print_flash_summary, print_run_summary,
+)
 
 
 
@@ -120,11 +122,11 @@ def compile_cmd(source, variant, target, out_dir, calibration, calibration_metho
                              calibration_method=calibration_method, classes=classes, resolution=resolution,
                              weights=weights, portable_kernels=portable_kernels, board=board)
     if board is not None:
-        print_compile_summary(compile_board_project(src, options, target, input_path, labels))
+        print_compile_summary(compile_board_project(src, options, target, input_path, labels), _stdout())
     elif input_path is not None or labels is not None:
         raise click.UsageError("--input and --labels apply to --board projects only")
     else:
-        print_compile_summary(compile_model(src, options))
+        print_compile_summary(compile_model(src, options), _stdout())
 
 
 def compile_board_project(src, options, target: str, input_path: Path | None, labels: str | None):
@@ -150,23 +152,6 @@ def compile_board_project(src, options, target: str, input_path: Path | None, la
     return result
 
 
-def print_compile_summary(result) -> None:
-    table = Table(title=f"mnc package {result.out_dir}", show_header=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    calls = result.manifest["layers"]
-    table.add_row("target", result.target.name)
-    table.add_row("layers", str(len(calls)))
-    table.add_row("MACs", f"{result.macs:,}")
-    table.add_row("arena", f"{result.arena_bytes:,} B")
-    weights = sum(a.data.nbytes for layer in result.layers for a in layer.call.arrays)
-    table.add_row("constants", f"{weights:,} B")
-    if result.sizes is not None:
-        table.add_row("flash (text+rodata+data)", f"{result.sizes.flash:,} B")
-        table.add_row("RAM (data+bss)", f"{result.sizes.ram:,} B")
-    _stdout().print(table)
-
-
 # ---- run --------------------------------------------------------------------------------------
 
 @cli.command("run")
@@ -186,7 +171,7 @@ def run_cmd(out_dir, target, input_path, output_path):
     output, instructions = execute(out_dir, tgt, x)
     if output_path is not None:
         np.save(output_path, from_c_layout(output, manifest["output"]))
-    print_run_summary(manifest, output, tgt.name, instructions)
+    print_run_summary(manifest, output, tgt.name, instructions, _stdout())
 
 
 def read_manifest(out_dir: Path) -> dict:
@@ -202,28 +187,10 @@ def execute(out_dir: Path, target, x: np.ndarray) -> tuple[np.ndarray, int | Non
         from mnc.runners import host
 
         return host.run(out_dir, x), None
-    try:
-        from mnc.runners import cortexm
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("mnc.runners"):
-            raise MncError("the Cortex-M runner (mnc.runners.cortexm) is not available in this build") from None
-        raise
+    from mnc.runners import cortexm
+
     result = cortexm.run(out_dir, target.name, x)
     return result.output, result.instructions
-
-
-def print_run_summary(manifest: dict, output: np.ndarray, target: str, instructions: int | None) -> None:
-    console = _stdout()
-    flat = output.reshape(-1)
-    scale, zp = manifest["output"]["scale"], manifest["output"]["zero_point"]
-    real = (flat.astype(np.float64) - zp) * scale
-    console.print(f"target: {target}")
-    console.print(f"output int8: {np.array2string(flat, separator=' ', threshold=64)}")
-    console.print(f"output real: {np.array2string(real, separator=' ', threshold=64, precision=4)}")
-    console.print(f"top class: {int(np.argmax(flat))}")
-    if instructions is not None:
-        macs = sum(layer["macs"] for layer in manifest["layers"])
-        console.print(f"instructions: {instructions:,} ({macs / instructions:.3f} MACs/instruction)")
 
 
 # ---- flash ------------------------------------------------------------------------------------
@@ -239,32 +206,10 @@ def flash_cmd(project, env, monitor, check):
     from mnc.platformio.flash import flash
 
     result = flash(project, env, monitor, check, echo=lambda line: click.echo(line, err=True))
-    print_flash_summary(result)
+    print_flash_summary(result, _stdout())
     if check and result.host_output != result.report.output:
         fail(f"output bytes differ from the host build: board {result.report.output.hex()}, "
              f"host {result.host_output.hex()}")
-
-
-def print_flash_summary(result) -> None:
-    console = _stdout()
-    console.print(f"uploaded: {result.project['board']} (env {result.env}{', QEMU' if result.emulated else ''})")
-    if result.report is None:
-        return
-    labels = result.project.get("labels") or []
-    name = f" ({labels[result.top_class]})" if labels else ""
-    console.print(f"class: {result.top_class}{name}")
-    console.print(f"output bytes: {' '.join(str(v) for v in result.output)}")
-    clock_mhz = result.project["clock_hz"] / 1e6
-    if result.instructions is not None:
-        console.print(f"cycles: {result.report.cycles:,} SysTick ticks of QEMU's virtual clock = "
-                      f"{result.instructions:,} retired instructions (-icount shift=0)")
-        console.print(f"latency: {result.latency_ms:.2f} ms at {clock_mhz:g} MHz, one instruction per cycle")
-    else:
-        console.print(f"cycles: {result.report.cycles:,} ({result.report.timer})")
-        console.print(f"latency: {result.latency_ms:.2f} ms at {clock_mhz:g} MHz")
-    if result.host_output is not None:
-        same = result.host_output == result.report.output
-        console.print(f"host build: {'bytes equal' if same else 'BYTES DIFFER'}")
 
 
 # ---- info -------------------------------------------------------------------------------------
@@ -290,40 +235,26 @@ def info_cmd(source, variant, classes, resolution, target, as_json):
         print_summary(summary, _stdout())
 
 
-def info_summary(model, is_variant: bool, classes, resolution, target) -> dict:
-    from mnc.compiler import load_source, quantize_and_lower
-    from mnc.ops import verify_graph
-    from mnc.options import CompileOptions
-    from mnc.summary import summarize
-    from mnc.targets import load_target
-
-    if not is_variant and (classes is not None or resolution is not None):
-        raise MncError("--classes and --resolution apply to built-in variants only")
-    if target is None:
-        graph = structure_only(model, is_variant, classes, resolution)
-        verify_graph(graph)
-        return summarize(graph)
-    options = CompileOptions(target=target, classes=classes, resolution=resolution)
-    graph, _name = load_source(model, options)
-    qgraph, layers = quantize_and_lower(graph, load_target(target), options)
-    return summarize(qgraph, {layer.op.name: (layer.call.kernel, layer.skipped) for layer in layers})
-
-
-def structure_only(model, is_variant: bool, classes, resolution):
-    """The float graph; a variant's seeded weights are not calibrated (counting needs the structure only)."""
-    from mnc.compiler import load_source
-    from mnc.frontends.builtin import build_variant
-    from mnc.options import CompileOptions
-
-    if is_variant:
-        return build_variant(model, classes=classes, resolution=resolution, calibrate_weights=False)
-    return load_source(model, CompileOptions())[0]
-
-
 def _json_default(value):
     if isinstance(value, np.generic):
         return value.item()
     return str(value)
+
+
+# ---- ops --------------------------------------------------------------------------------------
+
+@cli.command("ops")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per op kind).")
+@user_errors
+def ops_cmd(as_json):
+    """Supported operators: TFLite and ONNX names -> mnc op, lowering constraints, C kernels per target."""
+    from mnc.support import op_support
+
+    support = op_support()
+    if as_json:
+        click.echo(json.dumps(support, indent=2, sort_keys=True))
+        return
+    _stdout().print(ops_table(support))
 
 
 # ---- export -----------------------------------------------------------------------------------

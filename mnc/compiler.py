@@ -1,25 +1,28 @@
 """The compiler driver: source -> graph -> passes + quantization -> kernel calls -> memory plan -> C package.
 
 `compile_model` is the whole pipeline, one stage per line; each stage leaves a graph that passes
-`verify_graph(graph)`. Frontends, passes and ops live in their own modules and are imported lazily so a
-missing piece gives one clear error instead of an import failure at start-up.
+`verify_graph(graph)`.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mnc import __version__
 from mnc.codegen.context import Layer, MemoryLayout, build_context, kernel_files, model_hash
 from mnc.codegen.emit import KERNELS_DIR, package_sources, write_package
-from mnc.kernels.select import lower_op
 from mnc.errors import FitError, MncError, UnsupportedError
+from mnc.frontends.builtin import build_variant
+from mnc.frontends.onnx import load_onnx
+from mnc.frontends.tflite import load_tflite
 from mnc.ir import Graph
+from mnc.kernels.select import lower_op
 from mnc.layout import io_spec
+from mnc.memory import plan_memory
 from mnc.options import CompileOptions
 from mnc.ops import get_op, verify_graph
+from mnc.passes.pipeline import run_pipeline
 from mnc.runners.toolchain import package_sizes
 from mnc.targets import Target, load_target
 
@@ -69,8 +72,7 @@ def load_source(source: Graph | str | Path, options: CompileOptions) -> tuple[Gr
         return source, source.name
     if isinstance(source, Path) or Path(source).suffix.lower() in MODEL_SUFFIXES:
         return load_model_file(Path(source)), Path(source).stem
-    builtin = _module("mnc.frontends.builtin", "built-in model variants")
-    graph = builtin.build_variant(str(source), classes=options.classes, resolution=options.resolution,
+    graph = build_variant(str(source), classes=options.classes, resolution=options.resolution,
                                   weights=options.weights, seed=options.seed)
     return graph, str(source)
 
@@ -80,16 +82,15 @@ def load_model_file(path: Path) -> Graph:
         raise MncError(f"model file {path} not found")
     suffix = path.suffix.lower()
     if suffix == ".tflite":
-        return _module("mnc.frontends.tflite", "the TFLite importer").load_tflite(path)
+        return load_tflite(path)
     if suffix == ".onnx":
-        return _module("mnc.frontends.onnx", "the ONNX importer").load_onnx(path)
+        return load_onnx(path)
     raise UnsupportedError(f"unknown model format {path.suffix!r} (expected .tflite or .onnx)")
 
 
 def optimize_and_quantize(graph: Graph, options: CompileOptions) -> Graph:
     """Float passes then post-training quantization (skipped by the pipeline for int8 models)."""
-    pipeline = _module("mnc.passes.pipeline", "the pass pipeline")
-    return pipeline.run_pipeline(graph, calibration=options.calibration, method=options.calibration_method,
+    return run_pipeline(graph, calibration=options.calibration, method=options.calibration_method,
                                  seed=options.seed)
 
 
@@ -116,10 +117,9 @@ def lower(graph: Graph, target: Target) -> list[Layer]:
 
 
 def plan_arena(graph: Graph, layers: list[Layer]):
-    memory = _module("mnc.memory", "the memory planner")
     scratch = {layer.op.name: layer.call.scratch_bytes for layer in layers if layer.call.scratch_bytes > 0}
     aliases = {layer.call.outputs[0]: layer.call.inputs[0] for layer in layers if layer.call.is_alias}
-    return memory.plan_memory(graph, scratch, aliases)
+    return plan_memory(graph, scratch, aliases)
 
 
 def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
@@ -186,14 +186,6 @@ def _io_entry(graph: Graph, name: str) -> dict:
     scale, zero_point = t.quant.single()
     return {**io_spec(t), "scale": scale, "zero_point": zero_point}
 
-
-def _module(name: str, what: str):
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and name.startswith(exc.name):
-            raise UnsupportedError(f"{what} ({name}) is not available in this build of mnc") from None
-        raise
 
 
 __all__ = ["CompileOptions", "CompileResult", "compile_model", "model_hash"]

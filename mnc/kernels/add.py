@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnc.kernels.base import COMMON_HEADER, KernelDescriptor, Params
-from mnc.kernels.broadcast import binary_check, binary_fields
+from mnc.kernels.base import Params
+from mnc.kernels.broadcast import BinaryKernel
 
 
 @dataclass(frozen=True)
@@ -36,19 +36,9 @@ class AddParams(Params):
     act_max: int
 
 
-class Add(KernelDescriptor):
+class Add(BinaryKernel):
     name = "mnc_add_s8"
     params_type = AddParams
-    extra_sources = (COMMON_HEADER,)
-
-    def check(self, op, graph):
-        return binary_check(op, graph)
-
-    def params(self, op, graph):
-        return AddParams(**binary_fields(op, graph))
-
-    def inputs(self, op):
-        return list(op.inputs)
 
 
 KERNEL = Add()

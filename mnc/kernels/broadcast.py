@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mnc.kernels.base import YES, Verdict, no
+from mnc.kernels.base import COMMON_HEADER, KernelDescriptor
 from mnc.ops import get_op
 from mnc.ops.elementwise import MAX_RANK, broadcast_strides
 
 if TYPE_CHECKING:
     from mnc.ir import Graph, Op
-
-
-def binary_check(op: Op, graph: Graph) -> Verdict:
-    out = graph.tensor(op.outputs[0])
-    if out.dtype != "int8" or len(out.shape) > MAX_RANK:
-        return no(f"{op.kind}: only int8 tensors of rank <= 4 are lowered to C")
-    return YES
 
 
 def binary_fields(op: Op, graph: Graph) -> dict[str, int]:
@@ -36,3 +29,15 @@ def binary_fields(op: Op, graph: Graph) -> dict[str, int]:
 
 def _zero_point(graph: Graph, name: str) -> int:
     return graph.tensor(name).quant.single()[1]
+
+
+class BinaryKernel(KernelDescriptor):
+    """add and mul: both inputs are activations (the second may be a broadcast constant tensor)."""
+
+    extra_sources = (COMMON_HEADER,)
+
+    def params(self, op, graph):
+        return self.params_type(**binary_fields(op, graph))
+
+    def inputs(self, op):
+        return list(op.inputs)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnc.kernels.base import COMMON_HEADER, YES, KernelDescriptor, Params, no
+from mnc.kernels.base import COMMON_HEADER, KernelDescriptor, Params
 from mnc.ops import get_op
 from mnc.ops.quantize_ops import requantize_params
 
@@ -33,8 +33,6 @@ class Concat(KernelDescriptor):
     params_type = ConcatParams
     extra_sources = (COMMON_HEADER,)
 
-    def check(self, op, graph):
-        return YES if len(op.inputs) == 2 else no(f"{op.name}: the C concat kernel takes exactly two inputs")
 
     def params(self, op, graph):
         out = graph.tensor(op.outputs[0])

@@ -33,7 +33,7 @@ class Conv1x1(KernelDescriptor):
     params_type = Conv1x1Params
 
     def check(self, op, graph):
-        return cf.all_of(lambda: cf.batch_one(op, graph), lambda: cf.is_1x1(graph, op), lambda: cf.pointwise(op),
+        return cf.all_of(lambda: cf.is_1x1(graph, op), lambda: cf.pointwise(op),
                          lambda: cf.needs_folded_bias(op, graph, cf.weight_matrix(graph, op)))
 
     def params(self, op, graph):

@@ -37,8 +37,7 @@ class Conv1x1Mve(KernelDescriptor):
 
     def check(self, op, graph):
         if not _is_fully_connected(graph, op):
-            shape = cf.all_of(lambda: cf.batch_one(op, graph), lambda: cf.is_1x1(graph, op),
-                              lambda: cf.pointwise(op))
+            shape = cf.all_of(lambda: cf.is_1x1(graph, op), lambda: cf.pointwise(op))
             if not shape:
                 return shape
         return cf.needs_folded_bias(op, graph, cf.weight_matrix(graph, op))

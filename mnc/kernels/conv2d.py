@@ -38,9 +38,6 @@ class Conv2D(KernelDescriptor):
     name = "mnc_conv2d_s8"
     params_type = Conv2DParams
 
-    def check(self, op, graph):
-        return cf.batch_one(op, graph)
-
     def params(self, op, graph):
         return Conv2DParams(**cf.conv_shapes(op, graph), **cf.window_fields(op, graph),
                             **cf.portable_stage_fields(cf.stage(op, graph), cf.weights(graph, op)))

@@ -43,8 +43,7 @@ class Conv2DDsp(KernelDescriptor):
     feature = "dsp"
 
     def check(self, op, graph):
-        return cf.all_of(lambda: cf.batch_one(op, graph),
-                         lambda: cf.needs_folded_bias(op, graph, cf.weight_matrix(graph, op)))
+        return cf.needs_folded_bias(op, graph, cf.weight_matrix(graph, op))
 
     def params(self, op, graph):
         w2d = cf.weight_matrix(graph, op)

@@ -50,11 +50,6 @@ def needs_folded_bias(op: Op, graph: Graph, w2d: np.ndarray) -> Verdict:
     return YES
 
 
-def batch_one(op: Op, graph: Graph) -> Verdict:
-    batch = graph.tensor(op.inputs[0]).shape[0]
-    return YES if batch == 1 else no(f"op {op.name!r}: batch {batch} (only batch 1 is supported)")
-
-
 def pointwise(op: Op) -> Verdict:
     """A 1x1 window without padding: each output pixel reads one input pixel."""
     stride, pad, _ = window_attrs(op)

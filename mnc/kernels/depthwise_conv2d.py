@@ -40,9 +40,6 @@ class DepthwiseConv2D(KernelDescriptor):
     name = "mnc_depthwise_conv2d_s8"
     params_type = DepthwiseParams
 
-    def check(self, op, graph):
-        return cf.batch_one(op, graph)
-
     def params(self, op, graph):
         x = graph.tensor(op.inputs[0]).shape
         out = graph.tensor(op.outputs[0]).shape

@@ -45,7 +45,7 @@ class DepthwiseConv2DDsp(KernelDescriptor):
     feature = "dsp"
 
     def check(self, op, graph):
-        return cf.all_of(lambda: cf.batch_one(op, graph), lambda: _multiplier_one(op, graph),
+        return cf.all_of(lambda: _multiplier_one(op, graph),
                          lambda: cf.needs_folded_bias(op, graph, cf.depthwise_taps(graph, op)))
 
     def params(self, op, graph):

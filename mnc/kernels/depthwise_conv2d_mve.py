@@ -43,7 +43,7 @@ class DepthwiseConv2DMve(KernelDescriptor):
     feature = "mve"
 
     def check(self, op, graph):
-        return cf.all_of(lambda: cf.batch_one(op, graph), lambda: _supported_window(op, graph),
+        return cf.all_of(lambda: _supported_window(op, graph),
                          lambda: cf.needs_folded_bias(op, graph, cf.depthwise_taps(graph, op)))
 
     def params(self, op, graph):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnc.kernels.base import COMMON_HEADER, YES, KernelDescriptor, Params, array, no
+from mnc.kernels.base import COMMON_HEADER, KernelDescriptor, Params, array
 from mnc.kernels.call import ConstArray
 from mnc.ops import get_op
 
@@ -25,8 +25,6 @@ class Lut(KernelDescriptor):
     params_type = LutParams
     extra_sources = (COMMON_HEADER,)
 
-    def check(self, op, graph):
-        return YES if graph.tensor(op.inputs[0]).dtype == "int8" else no(f"{op.kind}: only int8 is lowered to C")
 
     def params(self, op, graph):
         table = get_op(op.kind).eval_int8(op, graph, [ALL_INT8])[0]

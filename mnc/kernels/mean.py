@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnc.kernels.base import COMMON_HEADER, YES, KernelDescriptor, Params, no
-from mnc.ops.mean import HW_AXES, mean_axes, mean_params
+from mnc.kernels.base import COMMON_HEADER, KernelDescriptor, Params
+from mnc.ops.mean import mean_params
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,6 @@ class Mean(KernelDescriptor):
     params_type = MeanParams
     extra_sources = (COMMON_HEADER,)
 
-    def check(self, op, graph):
-        x = graph.tensor(op.inputs[0])
-        if len(x.shape) != 4 or mean_axes(op, 4) != HW_AXES or x.shape[0] != 1:
-            return no(f"{op.name}: mean is lowered to C only over H, W of a [1,H,W,C] tensor")
-        return YES
 
     def params(self, op, graph):
         x = graph.tensor(op.inputs[0])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnc.kernels.base import COMMON_HEADER, KernelDescriptor, Params
-from mnc.kernels.broadcast import binary_check, binary_fields
+from mnc.kernels.base import Params
+from mnc.kernels.broadcast import BinaryKernel
 
 
 @dataclass(frozen=True)
@@ -31,19 +31,9 @@ class MulParams(Params):
     act_max: int
 
 
-class Mul(KernelDescriptor):
+class Mul(BinaryKernel):
     name = "mnc_mul_s8"
     params_type = MulParams
-    extra_sources = (COMMON_HEADER,)
-
-    def check(self, op, graph):
-        return binary_check(op, graph)
-
-    def params(self, op, graph):
-        return MulParams(**binary_fields(op, graph))
-
-    def inputs(self, op):
-        return list(op.inputs)
 
 
 KERNEL = Mul()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mnc.kernels.base import YES, KernelDescriptor, Params, no
+from mnc.kernels.base import KernelDescriptor, Params
 from mnc.ops.pad import MAX_RANK, pad_value, pads_of
 
 
@@ -29,11 +29,6 @@ class Pad(KernelDescriptor):
     name = "mnc_pad_s8"
     params_type = PadParams
 
-    def check(self, op, graph):
-        rank = len(graph.tensor(op.inputs[0]).shape)
-        if rank > MAX_RANK:
-            return no(f"op {op.name!r}: pad of a rank-{rank} tensor (at most {MAX_RANK})")
-        return YES
 
     def params(self, op, graph):
         shape = graph.tensor(op.inputs[0]).shape

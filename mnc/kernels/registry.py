@@ -4,12 +4,12 @@ program with its file named, so a broken kernel can never silently disappear."""
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
 from pathlib import Path
 
 from mnc.errors import UnsupportedError
 from mnc.kernels.base import KernelDescriptor
+from mnc.ops.registry import import_loudly
 
 PACKAGE = "mnc.kernels"
 _REGISTRY: dict[str, KernelDescriptor] = {}
@@ -43,19 +43,12 @@ def _load() -> None:
     folder = Path(__file__).resolve().parent
     found = {}
     for info in sorted(pkgutil.iter_modules([str(folder)]), key=lambda i: i.name):
-        kernel = getattr(import_module_loudly(f"{PACKAGE}.{info.name}", folder / f"{info.name}.py"), "KERNEL", None)
+        kernel = getattr(import_loudly(f"{PACKAGE}.{info.name}", folder / f"{info.name}.py"), "KERNEL", None)
         if kernel is not None:
             _register(found, kernel)
     _REGISTRY.update(found)
     _loaded = True
 
-
-def import_module_loudly(name: str, path: Path):
-    """importlib.import_module, with any failure re-raised as an ImportError naming the file."""
-    try:
-        return importlib.import_module(name)
-    except Exception as exc:
-        raise ImportError(f"{path}: {type(exc).__name__}: {exc}") from exc
 
 
 def _register(found: dict[str, KernelDescriptor], kernel: KernelDescriptor) -> None:

@@ -32,6 +32,8 @@ def lower_op(op: Op, graph: Graph, target: Target | None) -> Lowering:
     opdef = get_op(op.kind)
     if not opdef.kernels:
         raise UnsupportedError(f"op {op.name!r} ({op.kind}): {opdef.no_kernel_reason}")
+    for constraint in opdef.constraints:
+        constraint.check(op, graph)
     skipped: dict[str, str] = {}
     for name in opdef.kernels:
         kernel = get_kernel(name)

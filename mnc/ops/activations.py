@@ -24,10 +24,11 @@ import numpy as np
 
 from mnc.errors import UnsupportedError
 from mnc.ops import register
-from mnc.ops.base import OpDef
+from mnc.ops.base import PROBABILITY, OpDef, OutputQuant
+from mnc.ops.constraints import INT8_INPUT
 from mnc.ops.fixedpoint import logistic as fixed_logistic
 from mnc.quant import (
-    multiply_by_quantized_multiplier, quantize_multiplier, round_half_away, rounding_divide_by_pot, set_fixed_activation,
+    multiply_by_quantized_multiplier, quantize_multiplier, round_half_away, rounding_divide_by_pot,
 )
 
 
@@ -42,6 +43,8 @@ def _relu6_f(x: np.ndarray) -> np.ndarray:
 
 class UnaryOp(OpDef):
     """Elementwise, shape-preserving, lowered to a lookup table."""
+
+    constraints = (INT8_INPUT,)
     kernels = ("mnc_lut_s8",)
 
     def infer(self, op, graph):
@@ -90,10 +93,20 @@ class ReluX(UnaryOp):
 
 class Relu(ReluX):
     kind = "relu"
+    tflite_ops = ("RELU",)
+    onnx_ops = ("Relu", "Clip")
+    notes = "standalone; ONNX Clip(0, inf)"
+    fuses_as_activation = "relu"
+    output_quant = OutputQuant("own", input_is_exact=True)
 
 
 class Relu6(ReluX):
     kind = "relu6"
+    tflite_ops = ("RELU6",)
+    onnx_ops = ("Clip",)
+    notes = "standalone; ONNX Clip(0, 6)"
+    fuses_as_activation = "relu6"
+    output_quant = OutputQuant("own", input_is_exact=True)
     upper = 6.0
 
 
@@ -146,6 +159,9 @@ def hard_swish_params(in_scale: float, out_scale: float) -> dict[str, int]:
 
 class HardSwish(UnaryOp):
     kind = "hard_swish"
+    tflite_ops = ("HARD_SWISH",)
+    onnx_ops = ("HardSwish",)
+    notes = "x * relu6(x + 3) / 6"
 
     def float_fn(self, x):
         return x * _relu6_f(x + np.float32(3)) / np.float32(6)
@@ -171,6 +187,9 @@ class HardSigmoid(UnaryOp):
     """mnc-only kind; int8 output quantization fixed at 1/256, zp -128 (its range is [0, 1])."""
 
     kind = "hard_sigmoid"
+    onnx_ops = ("HardSigmoid",)
+    notes = "relu6(x + 3) / 6 (mnc-only kind; int8 via LUT from float, output fixed 1/256, zp -128)"
+    output_quant = PROBABILITY
 
     def float_fn(self, x):
         return _relu6_f(x + np.float32(3)) / np.float32(6)
@@ -180,8 +199,6 @@ class HardSigmoid(UnaryOp):
         y = self.float_fn(real).astype(np.float64)
         return np.clip(round_half_away(y / np.float64(np.float32(out_q[0]))) + out_q[1], -128, 127)
 
-    def quantize(self, op, graph, ranges):
-        set_fixed_activation(graph, op.outputs[0], 1.0 / 256.0, -128)
 
 
 LOGISTIC_INPUT_INTEGER_BITS = 4
@@ -205,6 +222,10 @@ def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total
 
 class Logistic(UnaryOp):
     kind = "logistic"
+    tflite_ops = ("LOGISTIC",)
+    onnx_ops = ("Sigmoid",)
+    notes = "int8 output fixed 1/256, zp -128"
+    output_quant = PROBABILITY
 
     def float_fn(self, x):
         return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
@@ -219,8 +240,6 @@ class Logistic(UnaryOp):
         y = np.where(centered <= -p["radius"], -128, y)
         return np.where(centered >= p["radius"], 127, y)
 
-    def quantize(self, op, graph, ranges):
-        set_fixed_activation(graph, op.outputs[0], 1.0 / 256.0, -128)
 
 
 for _cls in (Relu, Relu6, HardSwish, HardSigmoid, Logistic):

@@ -12,6 +12,10 @@ from mnc.ops.base import OpDef
 
 class BatchNorm(OpDef):
     kind = "batch_norm"
+    onnx_ops = ("BatchNormalization",)
+    inputs_doc = "x, gamma, beta, mean, var"
+    attrs_doc = "eps"
+    notes = "float only; folded away"
 
     def infer(self, op, graph):
         x = graph.tensor(op.inputs[0]).shape

@@ -10,10 +10,20 @@ from mnc.ops import register
 from mnc.ops import requantization as rq
 from mnc.ops import weighted as wt
 from mnc.ops.base import OpDef
+from mnc.ops.constraints import BATCH_ONE
 
 
 class Conv2D(OpDef):
     kind = "conv2d"
+    tflite_ops = ("CONV_2D",)
+    onnx_ops = ("Conv",)
+    inputs_doc = "x, w [O,KH,KW,I], b [O] (optional)"
+    attrs_doc = "stride (sh, sw), pad, dilation (dh, dw), act"
+    notes = "groups=1 only (ONNX grouped convs become depthwise_conv2d)"
+    constraints = (BATCH_ONE,)
+    accepts_fused_activation = True
+    weight_channel_axis = 0
+    absorbs_zero_pad = "always"
     kernels = ("mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv2d_dsp_s8", "mnc_conv1x1_s8", "mnc_conv2d_s8")
 
     def infer(self, op, graph):
@@ -48,7 +58,7 @@ class Conv2D(OpDef):
         return rq.output_stage(graph, op, graph.tensor(op.inputs[1]).shape[0])
 
     def quantize(self, op, graph, ranges):
-        wt.quantize_weighted_op(op, graph, ranges, weight_axis=0, channels=graph.tensor(op.inputs[1]).shape[0])
+        wt.quantize_weighted_op(op, graph, ranges, self.weight_channel_axis)
 
 
 def _conv_sum(op, xp: np.ndarray, w: np.ndarray) -> np.ndarray:

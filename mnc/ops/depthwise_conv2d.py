@@ -11,10 +11,20 @@ from mnc.ops import register
 from mnc.ops import requantization as rq
 from mnc.ops import weighted as wt
 from mnc.ops.base import OpDef
+from mnc.ops.constraints import BATCH_ONE
 
 
 class DepthwiseConv2D(OpDef):
     kind = "depthwise_conv2d"
+    tflite_ops = ("DEPTHWISE_CONV_2D",)
+    onnx_ops = ("Conv",)
+    inputs_doc = "x, w [1,KH,KW,C*M], b (optional)"
+    attrs_doc = "stride, pad, dilation, depth_multiplier, act"
+    notes = "ONNX Conv with group == input channels"
+    constraints = (BATCH_ONE,)
+    accepts_fused_activation = True
+    weight_channel_axis = 3
+    absorbs_zero_pad = "always"
     kernels = ("mnc_depthwise_conv2d_mve_s8", "mnc_depthwise_conv2d_dsp_s8", "mnc_depthwise_conv2d_s8")
 
     def infer(self, op, graph):
@@ -52,7 +62,7 @@ class DepthwiseConv2D(OpDef):
         return rq.output_stage(graph, op, graph.tensor(op.inputs[1]).shape[3])
 
     def quantize(self, op, graph, ranges):
-        wt.quantize_weighted_op(op, graph, ranges, weight_axis=3, channels=graph.tensor(op.inputs[1]).shape[3])
+        wt.quantize_weighted_op(op, graph, ranges, self.weight_channel_axis)
 
 
 def depth_multiplier(op, graph) -> int:

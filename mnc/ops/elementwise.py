@@ -16,6 +16,7 @@ import numpy as np
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ops import register
 from mnc.ops.base import OpDef
+from mnc.ops.constraints import INT8_OUTPUT, OUTPUT_RANK_4
 from mnc.quant import (
     activation_qparams, activation_range, multiply_by_quantized_multiplier, quantize_activation, quantize_multiplier,
 )
@@ -75,6 +76,10 @@ def quantize_constant_operand(graph, name: str) -> None:
 
 
 class Binary(OpDef):
+    inputs_doc = "a, b"
+    attrs_doc = "act"
+    constraints = (INT8_OUTPUT, OUTPUT_RANK_4)
+    accepts_fused_activation = True
 
     def infer(self, op, graph):
         a, b = (graph.tensor(n) for n in op.inputs)
@@ -112,6 +117,9 @@ class Binary(OpDef):
 
 class Add(Binary):
     kind = "add"
+    tflite_ops = ("ADD",)
+    onnx_ops = ("Add", "Sub")
+    notes = "numpy broadcasting; ONNX Sub adds the negated constant"
     kernels = ("mnc_add_s8",)
 
     @staticmethod
@@ -133,6 +141,9 @@ class Add(Binary):
 
 class Mul(Binary):
     kind = "mul"
+    tflite_ops = ("MUL",)
+    onnx_ops = ("Mul", "Div")
+    notes = "numpy broadcasting ([1,H,W,C] * [1,1,1,C] for SE); ONNX Div multiplies by the reciprocal constant"
     kernels = ("mnc_mul_s8",)
 
     @staticmethod

@@ -14,6 +14,13 @@ from mnc.ops.base import OpDef
 
 class FullyConnected(OpDef):
     kind = "fully_connected"
+    tflite_ops = ("FULLY_CONNECTED",)
+    onnx_ops = ("Gemm", "MatMul")
+    inputs_doc = "x (any shape, flattened to [1, N]), w [O, N], b"
+    attrs_doc = "act"
+    notes = "output [1, O]"
+    accepts_fused_activation = True
+    weight_channel_axis = 0
     kernels = ("mnc_conv1x1_mve_s8", "mnc_fully_connected_dsp_s8", "mnc_fully_connected_s8")
 
     def infer(self, op, graph):
@@ -45,7 +52,7 @@ class FullyConnected(OpDef):
         return rq.output_stage(graph, op, graph.tensor(op.inputs[1]).shape[0], per_channel_rule=False)
 
     def quantize(self, op, graph, ranges):
-        wt.quantize_weighted_op(op, graph, ranges, weight_axis=0, channels=graph.tensor(op.inputs[1]).shape[0])
+        wt.quantize_weighted_op(op, graph, ranges, self.weight_channel_axis)
 
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from mnc.ops import register
-from mnc.ops.base import OpDef
+from mnc.ops.base import Constraint, OpDef
 from mnc.quant import multiply_by_quantized_multiplier, quantize_multiplier
 
 HW_AXES = (1, 2)
@@ -29,6 +29,11 @@ HW_AXES = (1, 2)
 
 def mean_axes(op, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(a % ndim for a in op.attrs["axes"]))
+
+
+def _over_hw(op, graph) -> bool:
+    x = graph.tensor(op.inputs[0]).shape
+    return len(x) == 4 and mean_axes(op, 4) == HW_AXES and x[0] == 1
 
 
 def mean_params(in_q: tuple[float, int], out_q: tuple[float, int], count: int) -> dict[str, int]:
@@ -59,6 +64,11 @@ def mean_int8_integer_ops(x: np.ndarray, in_q, out_q) -> np.ndarray:
 
 class Mean(OpDef):
     kind = "mean"
+    tflite_ops = ("MEAN",)
+    onnx_ops = ("ReduceMean", "GlobalAveragePool")
+    attrs_doc = "axes (tuple), keepdims"
+    notes = "global average over H, W"
+    constraints = (Constraint("over H and W of a [1, H, W, C] tensor only", lambda op, graph: _over_hw(op, graph)),)
     kernels = ("mnc_mean_s8",)
 
     def infer(self, op, graph):

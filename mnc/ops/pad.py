@@ -6,14 +6,21 @@ import numpy as np
 
 from mnc.errors import ModelError
 from mnc.ops import register
-from mnc.ops.base import OpDef
-from mnc.quant import share_quant
+from mnc.ops.base import SAME_AS_INPUT, OpDef
+from mnc.ops.constraints import INPUT_RANK_4
 
 MAX_RANK = 4
 
 
 class Pad(OpDef):
     kind = "pad"
+    tflite_ops = ("PAD",)
+    onnx_ops = ("Pad",)
+    attrs_doc = "pads: ((before, after), ...) per dim"
+    notes = "int8: pads with the zero point"
+    constraints = (INPUT_RANK_4,)
+    output_quant = SAME_AS_INPUT
+    preserves_sign = True
     kernels = ("mnc_pad_s8",)
 
     def infer(self, op, graph):
@@ -29,8 +36,6 @@ class Pad(OpDef):
         x = np.asarray(inputs[0], np.int8)
         return [np.pad(x, pads_of(op, x.ndim), constant_values=pad_value(op, graph))]
 
-    def quantize(self, op, graph, ranges):
-        share_quant(graph, op.inputs[0], op.outputs[0])
 
 
 def pads_of(op, rank: int) -> tuple[tuple[int, int], ...]:

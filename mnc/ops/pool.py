@@ -11,8 +11,9 @@ import numpy as np
 
 from mnc.errors import ModelError
 from mnc.ops import register
-from mnc.ops.base import OpDef
-from mnc.quant import activation_range, share_quant
+from mnc.ops.base import SAME_AS_INPUT, OpDef
+from mnc.ops.constraints import INT8_INPUT
+from mnc.quant import activation_range
 
 
 def pool_geometry(op, graph) -> dict[str, int]:
@@ -50,6 +51,12 @@ def _float_act(x: np.ndarray, act: str) -> np.ndarray:
 
 
 class Pool2D(OpDef):
+    attrs_doc = "kernel (kh, kw), stride, pad, act"
+    notes = "int8 output shares input quant"
+    constraints = (INT8_INPUT,)
+    accepts_fused_activation = True
+    output_quant = SAME_AS_INPUT
+    preserves_sign = True
 
     def infer(self, op, graph):
         g = pool_geometry(op, graph)
@@ -80,12 +87,12 @@ class Pool2D(OpDef):
         g = pool_geometry(op, graph)
         return g["out_h"] * g["out_w"] * g["channels"] * g["kernel_h"] * g["kernel_w"]
 
-    def quantize(self, op, graph, ranges):
-        share_quant(graph, op.inputs[0], op.outputs[0])
 
 
 class AvgPool2D(Pool2D):
     kind = "avg_pool2d"
+    tflite_ops = ("AVERAGE_POOL_2D",)
+    onnx_ops = ("AveragePool",)
     kernels = ("mnc_avg_pool_s8",)
 
     @staticmethod
@@ -101,6 +108,9 @@ class AvgPool2D(Pool2D):
 
 class MaxPool2D(Pool2D):
     kind = "max_pool2d"
+    tflite_ops = ("MAX_POOL_2D",)
+    onnx_ops = ("MaxPool",)
+    absorbs_zero_pad = "non_negative_input"
     kernels = ("mnc_max_pool_s8",)
 
     @staticmethod

@@ -13,6 +13,7 @@ import numpy as np
 
 from mnc.ops import register
 from mnc.ops.base import OpDef
+from mnc.ops.constraints import INT8_INPUT
 from mnc.quant import multiply_by_quantized_multiplier, quantize_multiplier, round_half_away
 
 
@@ -43,6 +44,11 @@ def quantize_float(x: np.ndarray, out_q: tuple[float, int]) -> np.ndarray:
 
 class Quantize(OpDef):
     kind = "quantize"
+    tflite_ops = ("QUANTIZE",)
+    onnx_ops = ("QuantizeLinear",)
+    inputs_doc = "x (float or int8)"
+    notes = "float->int8, or int8->int8 requantization; ONNX QuantizeLinear only where it requantizes"
+    constraints = (INT8_INPUT,)
     kernels = ("mnc_requantize_s8", "alias")
 
     def infer(self, op, graph):
@@ -61,6 +67,9 @@ class Quantize(OpDef):
 
 class Dequantize(OpDef):
     kind = "dequantize"
+    tflite_ops = ("DEQUANTIZE",)
+    inputs_doc = "x int8"
+    notes = "int8->float"
     no_kernel_reason = "dequantize is not lowered to C (the C API is int8)"
 
     def infer(self, op, graph):

@@ -1,29 +1,18 @@
-"""Op registry: maps op kinds to their OpDef. No if/elif chains on op names anywhere else."""
+"""Op registry by discovery: every module in mnc/ops is imported on first use, and op modules call
+`register` at import. A module that fails to import stops the program with its file named, so a
+broken op never silently turns into "unsupported op kind" later. No if/elif chains on op names
+anywhere else."""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
+from pathlib import Path
 
 from mnc.errors import UnsupportedError
 from mnc.ops.base import OpDef
 
-# Modules that define ops; each calls `register` at import time.
-_OP_MODULES = (
-    "conv2d",
-    "depthwise_conv2d",
-    "fully_connected",
-    "batch_norm",
-    "pad",
-    "pool",
-    "mean",
-    "elementwise",
-    "activations",
-    "softmax",
-    "shape_ops",
-    "quantize_ops",
-    "transpose",
-)
-
+PACKAGE = "mnc.ops"
 _REGISTRY: dict[str, OpDef] = {}
 _loaded = False
 
@@ -33,19 +22,6 @@ def register(opdef: OpDef) -> OpDef:
         raise ValueError(f"op kind {opdef.kind!r} registered twice")
     _REGISTRY[opdef.kind] = opdef
     return opdef
-
-
-def _load() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for mod in _OP_MODULES:
-        try:
-            importlib.import_module(f"mnc.ops.{mod}")
-        except ModuleNotFoundError as exc:  # modules land one by one
-            if exc.name != f"mnc.ops.{mod}":
-                raise
 
 
 def get_op(kind: str) -> OpDef:
@@ -59,3 +35,25 @@ def get_op(kind: str) -> OpDef:
 def kinds() -> list[str]:
     _load()
     return sorted(_REGISTRY)
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True   # set first: op modules importing mnc.ops must not start a second discovery
+    folder = Path(__file__).resolve().parent
+    try:
+        for info in sorted(pkgutil.iter_modules([str(folder)]), key=lambda i: i.name):
+            import_loudly(f"{PACKAGE}.{info.name}", folder / f"{info.name}.py")
+    except ImportError:
+        _loaded = False   # every later lookup fails the same way instead of seeing a partial registry
+        raise
+
+
+def import_loudly(name: str, path: Path):
+    """importlib.import_module, with any failure re-raised as an ImportError naming the file."""
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:
+        raise ImportError(f"{path}: {type(exc).__name__}: {exc}") from exc

@@ -12,13 +12,18 @@ import numpy as np
 
 from mnc.errors import ModelError
 from mnc.ops import register
-from mnc.ops.base import OpDef
+from mnc.ops.base import SAME_AS_INPUT, Constraint, OpDef, OutputQuant
 from mnc.ops.quantize_ops import requantize_int8
-from mnc.quant import share_quant
 
 
 class Reshape(OpDef):
     kind = "reshape"
+    tflite_ops = ("RESHAPE", "SQUEEZE")
+    onnx_ops = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")
+    attrs_doc = "shape (tuple)"
+    notes = "alias: no data movement"
+    output_quant = SAME_AS_INPUT
+    preserves_sign = True
     kernels = ("alias",)
 
     def infer(self, op, graph):
@@ -35,12 +40,16 @@ class Reshape(OpDef):
     def eval_int8(self, op, graph, inputs):
         return self.eval_float(op, graph, inputs)
 
-    def quantize(self, op, graph, ranges):
-        share_quant(graph, op.inputs[0], op.outputs[0])
 
 
 class Concat(OpDef):
     kind = "concat"
+    tflite_ops = ("CONCATENATION",)
+    onnx_ops = ("Concat",)
+    inputs_doc = "x0, x1, ..."
+    attrs_doc = "axis"
+    constraints = (Constraint("exactly two inputs", lambda op, graph: len(op.inputs) == 2),)
+    output_quant = OutputQuant("own", input_is_exact=True)
     kernels = ("mnc_concat_s8",)
 
     def concat_axis(self, op, graph) -> int:

@@ -17,11 +17,9 @@ import numpy as np
 from mnc.errors import UnsupportedError
 from mnc.ops import register
 from mnc.ops.activations import calculate_input_radius
-from mnc.ops.base import OpDef
+from mnc.ops.base import PROBABILITY, OpDef
 from mnc.ops.fixedpoint import exp_on_negative_values, mul, reciprocal, rescale, wrap32
-from mnc.quant import (
-    quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul, set_fixed_activation,
-)
+from mnc.quant import quantize_multiplier, rounding_divide_by_pot, saturating_rounding_doubling_high_mul
 
 SCALED_DIFF_INTEGER_BITS = 5
 ACCUMULATION_INTEGER_BITS = 12
@@ -64,6 +62,11 @@ def _wrapping_row_sum(terms: np.ndarray) -> np.ndarray:
 
 class Softmax(OpDef):
     kind = "softmax"
+    tflite_ops = ("SOFTMAX",)
+    onnx_ops = ("Softmax",)
+    attrs_doc = "beta (1.0)"
+    notes = "last axis; int8 output fixed 1/256, zp -128"
+    output_quant = PROBABILITY
     kernels = ("mnc_softmax_s8",)
 
     def infer(self, op, graph):
@@ -86,8 +89,6 @@ class Softmax(OpDef):
     def macs(self, op, graph):
         return graph.tensor(op.inputs[0]).size
 
-    def quantize(self, op, graph, ranges):
-        set_fixed_activation(graph, op.outputs[0], 1.0 / 256.0, -128)
 
 
 register(Softmax())

@@ -16,9 +16,11 @@ if TYPE_CHECKING:
     from mnc.ir import Graph, Op
 
 
-def quantize_weighted_op(op: Op, graph: Graph, ranges: dict, weight_axis: int, channels: int) -> None:
-    """Per-channel symmetric weights, int32 bias (created as zeros if absent), activation output."""
+def quantize_weighted_op(op: Op, graph: Graph, ranges: dict, weight_axis: int) -> None:
+    """Per-channel symmetric weights along `weight_axis` (the output channels), int32 bias (created
+    as zeros if absent), activation output."""
     w = graph.tensor(op.inputs[1])
+    channels = w.shape[weight_axis]
     if w.dtype != "int8":
         quantize_weights_per_channel(graph, w.name, weight_axis)
     bias = ensure_bias(graph, op, channels)

@@ -11,10 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from mnc.ir import Graph, Op, Tensor
+from mnc.ops import get_op
 from mnc.passes.rewrite import absorb_successor, mark_fused, only_consumer, remove_if_unused
-
-# Op kind -> axis of its weights that indexes output channels.
-OUTPUT_CHANNEL_AXIS = {"conv2d": 0, "depthwise_conv2d": 3, "fully_connected": 0}
 
 
 def fold_batchnorm(graph: Graph) -> Graph:
@@ -35,7 +33,7 @@ def _bn_params_constant(g: Graph, bn: Op) -> bool:
 
 
 def _can_fold(g: Graph, producer: Op | None, bn: Op) -> bool:
-    if producer is None or producer.kind not in OUTPUT_CHANNEL_AXIS:
+    if producer is None or get_op(producer.kind).weight_channel_axis is None:
         return False
     if producer.attrs.get("act", "none") != "none" or only_consumer(g, bn.inputs[0]) is not bn:
         return False
@@ -53,7 +51,7 @@ def bn_scale_shift(g: Graph, bn: Op) -> tuple[np.ndarray, np.ndarray]:
 def _fold_into(g: Graph, producer: Op, bn: Op) -> None:
     scale, shift = bn_scale_shift(g, bn)
     w = g.tensor(producer.inputs[1])
-    axis = OUTPUT_CHANNEL_AXIS[producer.kind]
+    axis = get_op(producer.kind).weight_channel_axis
     shape = [1] * w.data.ndim
     shape[axis] = -1
     new_w = w.data.astype(np.float64) * scale.reshape(shape)

@@ -8,25 +8,24 @@ requantize (same scale and zero point on both sides); otherwise the pair is left
 from __future__ import annotations
 
 from mnc.ir import Graph, Op
+from mnc.ops import get_op
 from mnc.passes.rewrite import absorb_successor, only_consumer, same_quant
-
-ACTIVATIONS = ("relu", "relu6")
-# Kinds whose `act` attr the ops and kernels implement (docs/IR.md).
-ACCEPTS_ACT = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "mul", "avg_pool2d", "max_pool2d")
 
 
 def fuse_activation(graph: Graph) -> Graph:
     g = graph.copy()
-    for act in [op for op in g.ops() if op.kind in ACTIVATIONS]:
+    for act in [op for op in g.ops() if get_op(op.kind).fuses_as_activation]:
         producer = g.producer(act.inputs[0])
         if _can_fuse(g, producer, act):
-            producer.attrs["act"] = combine(producer.attrs.get("act", "none"), act.kind)
+            fused = get_op(act.kind).fuses_as_activation
+            producer.attrs["act"] = combine(producer.attrs.get("act", "none"), fused)
             absorb_successor(g, producer, act)
     return g
 
 
 def _can_fuse(g: Graph, producer: Op | None, act: Op) -> bool:
-    return (producer is not None and producer.kind in ACCEPTS_ACT and len(producer.outputs) == 1
+    """The producer implements a fused `act` (OpDef.accepts_fused_activation) and nothing else reads it."""
+    return (producer is not None and get_op(producer.kind).accepts_fused_activation and len(producer.outputs) == 1
             and only_consumer(g, act.inputs[0]) is act and same_quant(g, act.inputs[0], act.outputs[0]))
 
 

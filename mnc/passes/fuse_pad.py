@@ -12,11 +12,8 @@ avg_pool2d: never: TFLite divides by the count of in-bounds elements, so padded 
 from __future__ import annotations
 
 from mnc.ir import Graph, Op
+from mnc.ops import get_op
 from mnc.passes.rewrite import mark_fused, same_quant
-
-CONV_KINDS = ("conv2d", "depthwise_conv2d")
-# Ops that keep a tensor non-negative when their input is (and max_pool2d's clamp needs no act).
-PRESERVES_SIGN = ("max_pool2d", "avg_pool2d", "pad", "reshape")
 
 
 def fuse_pad(graph: Graph) -> Graph:
@@ -47,9 +44,10 @@ def spatial_pads(g: Graph, pad: Op) -> tuple[int, int, int, int] | None:
 def _can_absorb(g: Graph, pad: Op, op: Op, spatial: tuple[int, int, int, int]) -> bool:
     if op.inputs[0] != pad.outputs[0] or pad.outputs[0] in op.inputs[1:]:
         return False
-    if op.kind in CONV_KINDS:
+    rule = get_op(op.kind).absorbs_zero_pad   # "always", "non_negative_input" or "never"
+    if rule == "always":
         return True
-    if op.kind == "max_pool2d":
+    if rule == "non_negative_input":   # a pooling window: its pads must stay smaller than the window
         kh, kw = op.attrs["kernel"]
         top, bottom, left, right = _combined(op, spatial)
         return max(top, bottom) < kh and max(left, right) < kw and non_negative(g, pad.inputs[0])
@@ -62,13 +60,15 @@ def _combined(op: Op, spatial: tuple[int, int, int, int]) -> tuple[int, int, int
 
 
 def non_negative(g: Graph, tensor: str) -> bool:
-    """True when `tensor` is provably >= 0: a relu/relu6 result, possibly through pooling/reshape."""
+    """True when `tensor` is provably >= 0: a relu/relu6 result (standalone or fused: every `act`
+    other than "none" clamps at 0), possibly through sign-preserving ops (pooling, pad, reshape)."""
     op = g.producer(tensor)
     if op is None:
         return False
-    if op.kind in ("relu", "relu6") or op.attrs.get("act", "none") in ("relu", "relu6"):
+    opdef = get_op(op.kind)
+    if opdef.fuses_as_activation or op.attrs.get("act", "none") != "none":
         return True
-    return op.kind in PRESERVES_SIGN and non_negative(g, op.inputs[0])
+    return opdef.preserves_sign and non_negative(g, op.inputs[0])
 
 
 def _absorb(g: Graph, pad: Op, consumers: list[Op], spatial: tuple[int, int, int, int]) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from mnc.kernels.base import AliasDescriptor, Params, array
-from mnc.kernels.registry import all_kernels, import_module_loudly
+from mnc.kernels.registry import all_kernels
+from mnc.ops.registry import import_loudly
 from tests.kernels.c_structs import header_structs, mismatches
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,4 +60,4 @@ def test_a_broken_kernel_module_fails_naming_its_file(tmp_path, monkeypatch):
     broken.write_text("import no_such_module_here\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ImportError, match=r"broken_kernel_for_test\.py: ModuleNotFoundError"):
-        import_module_loudly("broken_kernel_for_test", broken)
+        import_loudly("broken_kernel_for_test", broken)

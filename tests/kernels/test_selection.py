@@ -45,9 +45,9 @@ def test_skip_reasons_name_the_missing_feature_and_the_shape():
     assert skipped["mnc_conv1x1_dsp_s8"] == "3x3 window (the kernel is 1x1 only)"
 
 
-def test_no_applicable_kernel_raises_the_last_reason():
+def test_a_failed_op_constraint_names_the_op_and_the_rule():
     g = _conv(((2, 5, 5, 8), (4, 3, 3, 8), {}))
-    with pytest.raises(UnsupportedError, match=r"batch 2 \(only batch 1 is supported\)"):
+    with pytest.raises(UnsupportedError, match=r"op 'op' \(conv2d\): batch 1 only"):
         lower_op(g.op("op"), g, load_target("host"))
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import onnx
-from onnx import helper
 
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ir import Graph, QuantParams, Tensor
@@ -209,20 +207,3 @@ class Importer:
 def name_or_stand_in(name: str) -> str:
     """ONNX names are kept as they are (codegen makes C identifiers of them); only "" needs a stand-in."""
     return name or "t"
-
-
-# ---- node helpers -------------------------------------------------------------------------
-
-def node_attrs(imp: Importer, node: onnx.NodeProto, allowed: dict) -> dict:
-    """Node attributes with defaults; an attribute not in `allowed` is rejected by name."""
-    out = dict(allowed)
-    for attr in node.attribute:
-        if attr.name not in allowed:
-            raise imp.unsupported(f"attribute {attr.name!r} is not supported")
-        value = helper.get_attribute_value(attr)
-        out[attr.name] = value.decode() if isinstance(value, bytes) else value
-    return out
-
-
-def node_input(node: onnx.NodeProto, i: int) -> str:
-    return node.input[i] if len(node.input) > i else ""

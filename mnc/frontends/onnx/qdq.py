@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from mnc.frontends.onnx.context import Const, Importer, node_attrs, node_input
+from mnc.frontends.onnx.context import Const, Importer
+from mnc.frontends.onnx.nodes import node_attrs, node_input
 from mnc.ir import QuantParams
+from mnc.ops import get_op
+from mnc.ops.base import OutputQuant
 from mnc.quant import quantize_bias, set_fixed_activation, share_quant
 
 
@@ -69,15 +72,10 @@ def finish_quantization(imp: Importer) -> None:
     """After a QDQ import: tensors the model left unannotated inherit or get fixed quantization."""
     graph = imp.graph
     for op in graph.ops():
-        out = graph.tensor(op.outputs[0])
-        if out.quant is None:
-            if op.kind in ("softmax", "logistic"):
-                set_fixed_activation(graph, out.name, 1.0 / 256, -128)
-            elif op.kind in _SHARES_QUANT and graph.tensor(op.inputs[0]).quant is not None:
-                share_quant(graph, op.inputs[0], out.name)
-            else:
-                raise imp.unsupported(f"QDQ model: output {out.name!r} of {op.meta.get('source')} is not quantized")
-        if op.kind in ("conv2d", "depthwise_conv2d", "fully_connected"):
+        opdef = get_op(op.kind)
+        if graph.tensor(op.outputs[0]).quant is None:
+            _implied_quantization(imp, op, opdef.output_quant)
+        if opdef.weight_channel_axis is not None:
             _check_quantized_weights(imp, op)
             if len(op.inputs) > 2 and graph.tensor(op.inputs[2]).quant is None:
                 x, w = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
@@ -87,7 +85,15 @@ def finish_quantization(imp: Importer) -> None:
             raise imp.unsupported(f"QDQ model: graph input {name!r} is not quantized")
 
 
-_SHARES_QUANT = ("reshape", "transpose", "max_pool2d", "avg_pool2d", "pad", "relu", "relu6", "concat")
+def _implied_quantization(imp: Importer, op, rule: OutputQuant) -> None:
+    """An output the QDQ model left unannotated: fixed by the spec, or the input's when that is exact."""
+    graph, out = imp.graph, op.outputs[0]
+    if rule.rule == "fixed":
+        set_fixed_activation(graph, out, rule.scale, rule.zero_point)
+    elif (rule.rule == "input" or rule.input_is_exact) and graph.tensor(op.inputs[0]).quant is not None:
+        share_quant(graph, op.inputs[0], out)
+    else:
+        raise imp.unsupported(f"QDQ model: output {out!r} of {op.meta.get('source')} is not quantized")
 
 
 def _check_quantized_weights(imp: Importer, op) -> None:

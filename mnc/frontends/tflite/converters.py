@@ -13,6 +13,7 @@ import tflite
 
 from mnc.frontends.tflite.context import OpContext
 from mnc.ir import QuantParams, Tensor
+from mnc.ops import get_op
 
 _ACTIVATIONS = {
     tflite.ActivationFunctionType.NONE: "none",
@@ -20,8 +21,6 @@ _ACTIVATIONS = {
     tflite.ActivationFunctionType.RELU6: "relu6",
 }
 _ACT_NAMES = {v: k for k, v in vars(tflite.ActivationFunctionType).items() if not k.startswith("_")}
-# Output quantization TFLite's int8 LOGISTIC and SOFTMAX kernels require.
-_PROB_SCALE, _PROB_ZP = 1.0 / 256.0, -128
 
 
 # ---- operand helpers -------------------------------------------------------------------------
@@ -66,13 +65,15 @@ def _same_quant(ctx: OpContext, x: Tensor, y: Tensor) -> None:
                               ctx.outputs[0])
 
 
-def _fixed_prob_output(ctx: OpContext, y: Tensor) -> None:
-    if y.quant is None:
+def _fixed_output(ctx: OpContext, kind: str, y: Tensor) -> None:
+    """An op whose int8 output quantization is fixed by the spec (OpDef.output_quant) must have it."""
+    rule = get_op(kind).output_quant
+    if y.quant is None or rule.rule != "fixed":
         return
     scale, zp = y.quant.single()
-    if zp != _PROB_ZP or not np.isclose(scale, _PROB_SCALE, rtol=0, atol=1e-8):
-        raise ctx.unsupported(f"int8 output must have scale 1/256 and zero point -128, got {scale}, {zp}",
-                              ctx.outputs[0])
+    if zp != rule.zero_point or not np.isclose(scale, rule.scale, rtol=0, atol=1e-8):
+        raise ctx.unsupported(f"int8 output must have scale 1/{1 / rule.scale:g} and zero point {rule.zero_point}, "
+                              f"got {scale}, {zp}", ctx.outputs[0])
 
 
 def _weights(ctx: OpContext, i: int, rank: int, axis: int, x: Tensor) -> Tensor:
@@ -268,15 +269,14 @@ def _binary(kind: str, options_cls) -> Callable[[OpContext], None]:
     return convert
 
 
-def _unary(kind: str, fixed_prob_output: bool = False) -> Callable[[OpContext], None]:
+def _unary(kind: str) -> Callable[[OpContext], None]:
     def convert(ctx: OpContext) -> None:
         ctx.expect_arity(1)
         x = _input(ctx, 0)
         y = _output(ctx, x)
         if x.shape != y.shape:
             raise ctx.malformed(f"output shape {y.shape} differs from input {x.shape}")
-        if fixed_prob_output:
-            _fixed_prob_output(ctx, y)
+        _fixed_output(ctx, kind, y)
         ctx.emit(kind, [x.name], [y.name])
 
     return convert
@@ -286,7 +286,7 @@ def softmax(ctx: OpContext) -> None:
     ctx.expect_arity(1)
     x = _input(ctx, 0)
     y = _output(ctx, x)
-    _fixed_prob_output(ctx, y)
+    _fixed_output(ctx, "softmax", y)
     ctx.emit("softmax", [x.name], [y.name], dict(beta=float(ctx.options(tflite.SoftmaxOptions).Beta())))
 
 
@@ -354,7 +354,7 @@ CONVERTERS: dict[str, Callable[[OpContext], None]] = {
     "ADD": _binary("add", tflite.AddOptions),
     "MUL": _binary("mul", tflite.MulOptions),
     "HARD_SWISH": _unary("hard_swish"),
-    "LOGISTIC": _unary("logistic", fixed_prob_output=True),
+    "LOGISTIC": _unary("logistic"),
     "RELU": _unary("relu"),
     "RELU6": _unary("relu6"),
     "SOFTMAX": softmax,
