@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from mnc.ir import Graph, Op
-from mnc.passes.fold_batchnorm import OUTPUT_CHANNEL_AXIS, replace_const
+from mnc.ops import get_op
+from mnc.passes.fold_batchnorm import replace_const
 from mnc.passes.rewrite import absorb_successor, only_consumer, remove_if_unused
 
 AFFINE_KINDS = ("mul", "add")
@@ -54,7 +55,7 @@ def _producer_and_constant(g: Graph, op: Op) -> tuple[Op, str] | None:
     if const is None or g.tensor(const).dtype != "float32":
         return None
     producer = g.producer(act)
-    if producer is None or producer.kind not in OUTPUT_CHANNEL_AXIS or only_consumer(g, act) is not op:
+    if producer is None or get_op(producer.kind).weight_channel_axis is None or only_consumer(g, act) is not op:
         return None
     if producer.attrs.get("act", "none") != "none" or g.tensor(op.outputs[0]).shape != g.tensor(act).shape:
         return None
@@ -76,7 +77,7 @@ def _per_channel(data: np.ndarray, out_shape: tuple[int, ...], channels: int) ->
 def _scale(g: Graph, producer: Op, s: np.ndarray) -> None:
     w = g.tensor(producer.inputs[1])
     shape = [1] * w.data.ndim
-    shape[OUTPUT_CHANNEL_AXIS[producer.kind]] = -1
+    shape[get_op(producer.kind).weight_channel_axis] = -1
     bias = _bias(g, producer)
     replace_const(g, producer, 1, f"{w.name}_scaled", w.data.astype(np.float64) * s.reshape(shape))
     replace_const(g, producer, 2, f"{producer.name}_bias", bias * s)
