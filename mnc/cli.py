@@ -15,6 +15,8 @@ from pathlib import Path
 import click
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from mnc import __version__
 from mnc.errors import MncError
@@ -261,8 +263,6 @@ def memory_info(model, options, as_json: bool, plot: Path | None) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True))
         return
-    from rich.markup import escape
-
     table = Table(title=escape(f"{graph.name}: arena {report['arena_bytes']:,} B, most live at step "
                                f"{report['peak_step']} ({report['peak_op']})"))
     for column in ("#", "layer", "kind", "segment", "live buffers", "live bytes", "arena top"):
