@@ -15,11 +15,13 @@ from pathlib import Path
 import click
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from mnc import __version__
 from mnc.errors import MncError
 from mnc.layout import from_c_layout
-from mnc.options import CALIBRATION_METHODS
+from mnc.options import CALIBRATION_METHODS, SCHEDULES
 from mnc.reports import (
     info_summary, ops_table, print_compile_summary, print_flash_summary, print_run_summary,
 )
@@ -109,9 +111,12 @@ def cli() -> None:
 @click.option("--input", "input_path", type=click.Path(path_type=Path),
               help="With --board: the input baked into the firmware (.npy, int8 or float32) [a calibration sample].")
 @click.option("--labels", help="With --board: class names, comma-separated, printed by `mnc flash`.")
+@click.option("--schedule", type=click.Choice(SCHEDULES), default="plain", show_default=True,
+              help="auto: run row-streamed segments where they lower the arena (<= 10% more instructions).")
+@click.option("--ram-budget", type=click.IntRange(min=1), help="Arena bytes to fit; streams as much as needed.")
 @user_errors
 def compile_cmd(source, variant, target, out_dir, calibration, calibration_method, classes, resolution, weights,
-                portable_kernels, board, input_path, labels):
+                portable_kernels, board, input_path, labels, schedule, ram_budget):
     """Compile SOURCE (.tflite, .onnx) or a built-in --variant into a C package (or, with --board,
     a PlatformIO project that runs it on the board)."""
     from mnc.compiler import compile_model
@@ -120,7 +125,8 @@ def compile_cmd(source, variant, target, out_dir, calibration, calibration_metho
     src = source_of(source, variant)
     options = CompileOptions(target=target, out_dir=out_dir, calibration=calibration,
                              calibration_method=calibration_method, classes=classes, resolution=resolution,
-                             weights=weights, portable_kernels=portable_kernels, board=board)
+                             weights=weights, portable_kernels=portable_kernels, board=board, schedule=schedule,
+                             ram_budget=ram_budget)
     if board is not None:
         print_compile_summary(compile_board_project(src, options, target, input_path, labels), _stdout())
     elif input_path is not None or labels is not None:
@@ -220,19 +226,53 @@ def flash_cmd(project, env, monitor, check):
 @click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant.")
 @click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of a built-in variant.")
 @click.option("--target", help="Quantize and choose kernels for this target: each layer's C kernel and "
-                               "why faster ones were skipped.")
+                               "why faster ones were skipped (with --memory: the plan for it) [host].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (macs, params, layers).")
+@click.option("--memory", is_flag=True, help="The arena plan instead: each step's live buffers and the peak.")
+@click.option("--schedule", type=click.Choice(SCHEDULES), default="plain", show_default=True,
+              help="With --memory: plain, or auto (row-streamed segments where they lower the arena).")
+@click.option("--ram-budget", type=click.IntRange(min=1), help="With --memory: arena bytes to fit.")
+@click.option("--plot", type=click.Path(path_type=Path), help="With --memory: draw the arena to this PNG.")
 @user_errors
-def info_cmd(source, variant, classes, resolution, target, as_json):
+def info_cmd(source, variant, classes, resolution, target, as_json, memory, schedule, ram_budget, plot):
     """Layers, MACs and parameters of SOURCE or a built-in --variant (before quantization, or with
-    --target as compiled for that target)."""
+    --target as compiled for that target); with --memory the arena plan."""
+    from mnc.options import CompileOptions
     from mnc.summary import print_summary
 
+    if memory:
+        options = CompileOptions(target=target or "host", classes=classes, resolution=resolution,
+                                 schedule=schedule, ram_budget=ram_budget)
+        return memory_info(source_of(source, variant), options, as_json, plot)
+    if plot is not None or ram_budget is not None or schedule != "plain":
+        raise MncError("--plot, --schedule and --ram-budget apply to `mnc info --memory` only")
     summary = info_summary(source_of(source, variant), variant is not None, classes, resolution, target)
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True, default=_json_default))
     else:
         print_summary(summary, _stdout())
+
+
+def memory_info(model, options, as_json: bool, plot: Path | None) -> None:
+    from mnc.compiler import plan_model
+    from mnc.memory.report import memory_report, plot_memory
+
+    graph, _layers, plan = plan_model(model, options)
+    report = memory_report(graph, plan)
+    if plot is not None:
+        plot_memory(report, plot, graph.name)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
+        return
+    table = Table(title=escape(f"{graph.name}: arena {report['arena_bytes']:,} B, most live at step "
+                               f"{report['peak_step']} ({report['peak_op']})"))
+    for column in ("#", "layer", "kind", "segment", "live buffers", "live bytes", "arena top"):
+        table.add_column(column, justify="right" if column in ("#", "live bytes", "arena top") else "left")
+    for step in report["steps"]:
+        segment = "" if step["segment"] is None else f"S{step['segment']}"
+        table.add_row(str(step["step"]), escape(step["op"]), step["kind"], segment, str(len(step["live"])),
+                      f"{step['live_bytes']:,}", f"{step['top']:,}")
+    _stdout().print(table)
 
 
 def _json_default(value):

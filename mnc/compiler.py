@@ -20,6 +20,8 @@ from mnc.ir import Graph
 from mnc.kernels.select import lower_op
 from mnc.layout import io_spec
 from mnc.memory import plan_memory
+from mnc.memory.choose import choose_schedule
+from mnc.memory.program import build_program
 from mnc.options import CompileOptions
 from mnc.ops import get_op, verify_graph
 from mnc.passes.pipeline import run_pipeline
@@ -53,7 +55,7 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
     target = load_target(options.target)
     graph, name = load_source(source, options)
     qgraph, layers = quantize_and_lower(graph, target, options)
-    plan = plan_arena(qgraph, layers)
+    plan = plan_arena(qgraph, layers, options)
     if options.board is None:
         check_fits(layers, plan.arena_bytes, target)
     else:   # the board's RAM and flash replace the core target's default budgets
@@ -62,6 +64,15 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
     manifest = emit(out_dir, qgraph, layers, plan, target)
     sizes = measure(out_dir, target) if target.kind != "host" and options.build_sizes else None
     return CompileResult(qgraph, layers, plan, out_dir, manifest, target, sizes)
+
+
+def plan_model(source: Graph | str | Path, options: CompileOptions) -> tuple[Graph, list[Layer], object]:
+    """The stages up to the memory plan, without writing anything (for `mnc info --memory`)."""
+    target = load_target(options.target)
+    graph, _name = load_source(source, options)
+    qgraph = checked(optimize_and_quantize(checked(graph), options))
+    layers = lower(qgraph, kernel_target(target, options))
+    return qgraph, layers, plan_arena(qgraph, layers, options)
 
 
 # ---- stages -----------------------------------------------------------------------------------
@@ -116,10 +127,35 @@ def lower(graph: Graph, target: Target) -> list[Layer]:
     return layers
 
 
-def plan_arena(graph: Graph, layers: list[Layer]):
+def plan_arena(graph: Graph, layers: list[Layer], options: CompileOptions | None = None):
+    """The arena plan: plain, or (schedule "auto" / a RAM budget) with row-streamed segments chosen
+    by mnc.memory.choose. A budget below the smallest reachable arena is a FitError."""
     scratch = {layer.op.name: layer.call.scratch_bytes for layer in layers if layer.call.scratch_bytes > 0}
     aliases = {layer.call.outputs[0]: layer.call.inputs[0] for layer in layers if layer.call.is_alias}
-    return plan_memory(graph, scratch, aliases)
+    options = options or CompileOptions()
+    budget = options.ram_budget if options.ram_budget is not None else board_arena_budget(options.board)
+    if options.schedule == "plain" and budget is None:
+        return plan_memory(graph, scratch, aliases)
+    choice = choose_schedule(graph, [layer.call.kernel for layer in layers], [layer.call.inputs for layer in layers],
+                             sum(layer.macs for layer in layers),
+                             lambda segments, verify: plan_memory(graph, scratch, aliases, segments, verify),
+                             budget=budget)
+    if options.ram_budget is not None and choice.plan.arena_bytes > options.ram_budget:
+        layer = layers[choice.peak_layer].op.name
+        raise FitError(f"--ram-budget {options.ram_budget} is below the smallest arena mnc reaches: "
+                       f"{choice.plan.arena_bytes} bytes, set at layer {layer!r}")
+    return choice.plan
+
+
+def board_arena_budget(board_name: str | None) -> int | None:
+    """The arena a board leaves after the stack and firmware allowances (None without a board): a
+    model whose plain plan does not fit streams rows until it does (the board fit check reports the
+    rest)."""
+    if board_name is None:
+        return None
+    from mnc.boards import FIRMWARE_RAM_BYTES, STACK_BYTES, load_board
+
+    return max(1, load_board(board_name).ram_bytes - STACK_BYTES - FIRMWARE_RAM_BYTES)
 
 
 def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
@@ -145,12 +181,25 @@ def emit(out_dir: Path, graph: Graph, layers: list[Layer], plan, target: Target,
          kernel_dirs: tuple[Path, ...] = (KERNELS_DIR,)) -> dict:
     """Render and write the package; returns its manifest."""
     calls = [layer for layer in layers if not layer.call.is_alias]
-    layout = MemoryLayout(plan.offsets, plan.scratch_offsets, plan.arena_bytes)
-    ctx = build_context(graph, calls, layout, target.name)
+    # streamed tensors are addressed at their windows (only band calls use them, with row offsets)
+    layout = MemoryLayout({**plan.offsets, **getattr(plan, "window_offsets", {})}, plan.scratch_offsets,
+                          plan.arena_bytes)
+    ctx = build_context(graph, calls, layout, target.name, _program(graph, layers, plan))
     files = kernel_files(calls)
     manifest = build_manifest(graph, calls, ctx.model_hash, plan.arena_bytes, target, package_sources(files))
     write_package(out_dir, ctx, files, manifest, kernel_dirs)
     return manifest
+
+
+def _program(graph: Graph, layers: list[Layer], plan):
+    """The banded call order when the plan streams segments, else None (one call per layer)."""
+    if not getattr(plan, "segments", None):
+        return None
+    index, k = {}, 0
+    for pos, layer in enumerate(layers):
+        if not layer.call.is_alias:
+            index[pos], k = k, k + 1
+    return build_program(graph, [layer for layer in layers if not layer.call.is_alias], index, plan)
 
 
 def build_manifest(graph: Graph, calls: list[Layer], hash_: str, arena_bytes: int, target: Target,

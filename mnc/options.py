@@ -11,6 +11,7 @@ from pathlib import Path
 from mnc.errors import MncError
 
 CALIBRATION_METHODS = ("minmax", "percentile", "mse")
+SCHEDULES = ("plain", "auto")
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,16 @@ class CompileOptions:
     build_sizes: bool = True               # for ARM targets: compile the package and report flash/RAM
     portable_kernels: bool = False         # lower as if the target had no DSP/MVE (for A/B benchmarks)
     board: str | None = None               # targets/boards/<board>.toml: refuse a model that does not fit it
+    schedule: str = "plain"                # "plain": one call per layer; "auto": stream rows where it lowers RAM
+    ram_budget: int | None = None          # arena bytes to fit; streams as much as needed (implies "auto")
 
     def __post_init__(self) -> None:
         if self.calibration_method not in CALIBRATION_METHODS:
             raise MncError(f"unknown calibration method {self.calibration_method!r} (choose from {', '.join(CALIBRATION_METHODS)})")
+        if self.schedule not in SCHEDULES:
+            raise MncError(f"unknown schedule {self.schedule!r} (choose from {', '.join(SCHEDULES)})")
+        if self.ram_budget is not None and self.ram_budget < 1:
+            raise MncError(f"--ram-budget must be a positive number of bytes, got {self.ram_budget}")
         for name in ("out_dir", "calibration", "weights"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from mnc import __version__
 from mnc.kernels.call import ConstArray, KernelCall
+from mnc.kernels.steps import CopyStep
 from mnc.codegen.naming import NameTable, c_comment, c_string, suffix
 from mnc.errors import ModelError, UnsupportedError
 from mnc.ir import Graph, Op, Tensor
@@ -51,6 +52,12 @@ class FieldCtx:
 
 
 @dataclass(frozen=True)
+class ParamsCtx:
+    ident: str
+    fields: tuple[FieldCtx, ...]
+
+
+@dataclass(frozen=True)
 class LayerCtx:
     index: int
     comment: str              # kind + source op, safe inside /* */
@@ -63,6 +70,18 @@ class LayerCtx:
     macs: int
     output_offset: int        # arena offset of the first output (for the -DMNC_DUMP debug hook)
     output_bytes: int
+    params: tuple[ParamsCtx, ...] = ()   # the params structs emitted for this layer
+
+
+@dataclass(frozen=True)
+class CallCtx:
+    """One statement group of mnc_run: an optional comment, hook, the call, hook."""
+
+    comment: str
+    before: str
+    function: str
+    args: tuple[str, ...]
+    after: str
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,7 @@ class ModelCtx:
     kernel_headers: tuple[str, ...]
     layers: tuple[LayerCtx, ...]
     arrays: tuple[ArrayCtx, ...]
+    calls: tuple[CallCtx, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,13 +189,22 @@ def _hash_tensor(h, t: Tensor) -> None:
 
 # ---- context ----------------------------------------------------------------------------------
 
-def build_context(graph: Graph, layers: list[Layer], layout: MemoryLayout, target: str) -> ModelCtx:
+def build_context(graph: Graph, layers: list[Layer], layout: MemoryLayout, target: str,
+                  program: list | None = None) -> ModelCtx:
+    """`program` (mnc.memory.program) orders the calls when some layers run as bands; None: one
+    call per layer on whole tensors."""
     names = NameTable()
     for layer in layers:   # kernels and their types are taken before any layer picks a name
         names.reserve(layer.call.kernel)
         names.reserve(layer.call.params_type)
     arrays: list[ArrayCtx] = []
-    layer_ctxs = tuple(_layer_ctx(i, layer, graph, layout, names, arrays) for i, layer in enumerate(layers))
+    layer_ctxs = [_layer_ctx(i, layer, graph, layout, names, arrays) for i, layer in enumerate(layers)]
+    if program is None:
+        calls = tuple(_plain_call(l) for l in layer_ctxs)
+        layer_ctxs = [replace(l, params=(ParamsCtx(l.params_ident, l.fields),)) for l in layer_ctxs]
+    else:
+        calls, layer_ctxs = _program_calls(program, layers, layer_ctxs, layout, names, arrays)
+    layer_ctxs = tuple(layer_ctxs)
     x, y = _single_io(graph)
     in_scale, in_zp = x.quant.single()
     out_scale, out_zp = y.quant.single()
@@ -198,7 +227,63 @@ def build_context(graph: Graph, layers: list[Layer], layout: MemoryLayout, targe
         kernel_headers=kernel_headers(layers),
         layers=layer_ctxs,
         arrays=tuple(arrays),
+        calls=calls,
     )
+
+
+def _plain_call(l: LayerCtx) -> CallCtx:
+    return CallCtx(l.comment, f"MNC_LAYER_START({l.index})", l.kernel, (f"&{l.params_ident}", *l.args),
+                   f"MNC_LAYER_END({l.index})")
+
+
+def _program_calls(program: list, layers: list[Layer], layer_ctxs: list[LayerCtx], layout: MemoryLayout,
+                   names: NameTable, arrays: list[ArrayCtx]) -> tuple[tuple[CallCtx, ...], list[LayerCtx]]:
+    """Calls of a banded program; each layer keeps only the params structs its calls use."""
+    structs: dict[int, dict[tuple, ParamsCtx]] = {i: {} for i in range(len(layers))}
+    calls = []
+    for step in program:
+        if isinstance(step, CopyStep):
+            calls.append(CallCtx("", "", "memmove", (f"MNC_ARENA + {step.dst}", f"MNC_ARENA + {step.src}",
+                                                      f"{step.nbytes}u"), ""))
+            continue
+        l = layer_ctxs[step.layer]
+        ident = _struct_for(step, l, layers[step.layer], structs[step.layer], names, arrays)
+        args = [_arena_arg(off, n, l) for n, off in enumerate(step.inputs)]
+        args += [f"MNC_ARENA + {off}" for off in step.outputs]
+        args += l.args[len(step.inputs) + len(step.outputs):]   # scratch
+        after = f"MNC_LAYER_END({l.index})" if step.last else f"MNC_PROFILE_END({l.index})"
+        calls.append(CallCtx(l.comment if step.first else "", f"MNC_PROFILE_START({l.index})", l.kernel,
+                             (f"&{ident}", *args), after))
+    banded = {s.layer for s in program if not isinstance(s, CopyStep) and s.params is not None}
+    new_layers = []
+    for i, l in enumerate(layer_ctxs):
+        params = tuple(structs[i].values()) or (ParamsCtx(l.params_ident, l.fields),)
+        dump = (l.output_offset, l.output_bytes) if i not in banded or _whole(program, i) else (0, 0)
+        new_layers.append(replace(l, params=params, output_offset=dump[0], output_bytes=dump[1]))
+    return tuple(calls), new_layers
+
+
+def _whole(program: list, layer: int) -> bool:
+    return any(getattr(s, "layer", None) == layer and s.whole_output for s in program)
+
+
+def _arena_arg(offset: int | None, n: int, l: LayerCtx) -> str:
+    return l.args[n] if offset is None else f"MNC_ARENA + {offset}"
+
+
+def _struct_for(step, l: LayerCtx, layer: Layer, structs: dict, names: NameTable, arrays: list[ArrayCtx]) -> str:
+    """The params struct of one call: the layer's own, or a band's (deduplicated; arrays shared)."""
+    if step.params is None:
+        key = ("whole",)
+        if key not in structs:
+            structs[key] = ParamsCtx(l.params_ident, l.fields)
+        return structs[key].ident
+    fields = tuple(FieldCtx(k, v.value if isinstance(step.params[k], ConstArray) else c_int(int(step.params[k])))
+                   for k, v in zip(layer.call.params, l.fields))
+    if fields not in structs:
+        ident = l.params_ident if not structs else names.claim(f"{l.params_ident}_band")
+        structs[fields] = ParamsCtx(ident, fields)
+    return structs[fields].ident
 
 
 def kernel_headers(layers: list[Layer]) -> tuple[str, ...]:

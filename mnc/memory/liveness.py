@@ -47,24 +47,30 @@ def resolve_alias(name: str, aliases: dict[str, str]) -> str:
 
 
 def compute_buffers(graph: Graph, scratch: dict[str, int] | None = None,
-                    aliases: dict[str, str] | None = None) -> list[Buffer]:
-    """One buffer per alias chain of activation tensors, plus one per op scratch request."""
-    scratch, aliases = scratch or {}, aliases or {}
+                    aliases: dict[str, str] | None = None, spans: dict[int, tuple[int, int]] | None = None,
+                    streamed: frozenset[str] = frozenset()) -> list[Buffer]:
+    """One buffer per alias chain of activation tensors, plus one per op scratch request.
+
+    `spans` stretches the steps of a row-streamed segment (mnc.memory.stream) to the whole segment:
+    its ops run interleaved, so whatever one of them touches is live from the segment's first op to
+    its last. `streamed` tensors live only in the segments' windows and get no buffer here."""
+    scratch, aliases, spans = scratch or {}, aliases or {}, spans or {}
     ops = graph.ops()
     last = max(len(ops) - 1, 0)
     buffers: dict[str, Buffer] = {}
 
     def touch(name: str, step: int) -> None:
-        if not name or graph.tensor(name).is_const:
+        if not name or graph.tensor(name).is_const or name in streamed:
             return
         root = resolve_alias(name, aliases)
         buf = buffers.get(root)
+        first, final = spans.get(step, (step, step))
         if buf is None:
-            buf = buffers[root] = Buffer(root, 0, step, step)
+            buf = buffers[root] = Buffer(root, 0, first, final)
         if name not in buf.tensors:
             buf.tensors.append(name)
         buf.size = max(buf.size, graph.tensor(name).nbytes)
-        buf.start, buf.end = min(buf.start, step), max(buf.end, step)
+        buf.start, buf.end = min(buf.start, first), max(buf.end, final)
 
     for name in graph.inputs:
         touch(name, 0)
@@ -74,16 +80,17 @@ def compute_buffers(graph: Graph, scratch: dict[str, int] | None = None,
     for name in graph.outputs:
         touch(name, last)
     result = list(buffers.values())
-    result.extend(_scratch_buffers(ops, scratch))
+    result.extend(_scratch_buffers(ops, scratch, spans))
     return result
 
 
-def _scratch_buffers(ops, scratch: dict[str, int]) -> list[Buffer]:
+def _scratch_buffers(ops, scratch: dict[str, int], spans: dict[int, tuple[int, int]]) -> list[Buffer]:
     steps = {op.name: i for i, op in enumerate(ops)}
     unknown = sorted(set(scratch) - set(steps))
     if unknown:
         raise ValueError(f"scratch requested for unknown ops: {', '.join(unknown)}")
-    return [Buffer(scratch_buffer_name(name), int(nbytes), steps[name], steps[name], scratch_op=name)
+    return [Buffer(scratch_buffer_name(name), int(nbytes), *spans.get(steps[name], (steps[name], steps[name])),
+                   scratch_op=name)
             for name, nbytes in scratch.items() if nbytes > 0]
 
 

@@ -63,7 +63,12 @@ def run(out_dir: Path, x_int8: np.ndarray, profile: bool = False) -> np.ndarray:
 
 def run_profiled(out_dir: Path, x_int8: np.ndarray) -> ProfiledRun:
     output, stdout = _execute(Path(out_dir), x_int8, profile=True)
-    seconds = [float(line.split()[2]) for line in stdout.splitlines() if line.startswith("layer ")]
+    # a row-streamed layer runs as several band calls, each reported: sum them per layer
+    seconds: list[float] = [0.0] * len(_manifest(out_dir)["layers"])
+    for line in stdout.splitlines():
+        if line.startswith("layer "):
+            _, index, value = line.split()[:3]
+            seconds[int(index)] += float(value)
     return ProfiledRun(output, seconds)
 
 

@@ -1,0 +1,53 @@
+"""`mnc compile --ram-budget` failing below the floor, and `mnc info --memory [--json] [--plot]`."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from PIL import Image
+
+from tests.test_cli import assert_one_line_error, invoke
+
+
+def test_budget_below_the_floor_fails_in_one_line_naming_the_layer_and_floor(capsys, tmp_path, shared_models):
+    out = tmp_path / "out"
+    status, _, err = invoke(capsys, "compile", str(shared_models / "vww_96_int8.tflite"), "--target", "cortex-m7",
+                            "--ram-budget", "100", "-o", str(out))
+    assert status == 1
+    assert_one_line_error(err)
+    floor = re.search(r"--ram-budget 100 is below the smallest arena mnc reaches: (\d+) bytes, set at layer '\w+'", err)
+    assert floor and int(floor.group(1)) <= 40 * 1024   # the VWW target
+    assert not out.exists()
+
+
+def test_budget_must_be_positive(capsys, tmp_path):
+    status, _, err = invoke(capsys, "compile", "--variant", "v1-0.25", "--ram-budget", "0", "-o", str(tmp_path / "o"))
+    assert status == 2 and "Traceback" not in err
+
+
+def test_info_memory_json_lists_steps_buffers_and_segments(capsys, tmp_path):
+    plot = tmp_path / "memory.png"
+    status, out, _ = invoke(capsys, "info", "--variant", "v2-0.35", "--resolution", "32", "--memory",
+                            "--schedule", "auto", "--json", "--plot", str(plot))
+    assert status == 0
+    report = json.loads(out)
+    assert report["segments"] and any(step["segment"] == 0 for step in report["steps"])
+    top = max(b["offset"] + b["bytes"] for b in report["buffers"])
+    assert report["arena_bytes"] == top
+    assert all(step["live_bytes"] <= report["arena_bytes"] for step in report["steps"])
+    assert {b["kind"] for b in report["buffers"]} >= {"tensor", "window"}
+    with Image.open(plot) as image:
+        assert image.size[0] >= 800
+
+
+def test_info_memory_table_names_the_peak(capsys):
+    status, out, _ = invoke(capsys, "info", "--variant", "v1-0.25", "--resolution", "32", "--memory")
+    assert status == 0
+    assert re.search(r"arena [\d,]+ B, most live at step \d+", out)
+
+
+def test_plot_without_memory_is_refused(capsys, tmp_path):
+    status, _, err = invoke(capsys, "info", "--variant", "v1-0.25", "--plot", str(tmp_path / "x.png"))
+    assert status == 1
+    assert_one_line_error(err)
