@@ -25,15 +25,17 @@ from mnc.options import CALIBRATION_METHODS, SCHEDULES
 from mnc.reports import (
     info_summary, ops_table, print_compile_summary, print_flash_summary, print_run_summary,
 )
+from mnc.safetext import terminal_line
 
 
 
 def _stdout() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    # No markup, emoji codes or highlighting: model strings print as the (escaped) text they are.
+    return Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {terminal_line(message)}", err=True)
     sys.exit(code)
 
 
@@ -73,7 +75,7 @@ def _error_message(exc: Exception) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split()) or "(no message)"
+    return terminal_line(text)
 
 
 def source_of(source: str | None, variant: str | None) -> str | Path:
@@ -319,7 +321,7 @@ def export_cmd(output, variant, classes, resolution, weights):
     graph = build_variant(variant, classes=classes, resolution=resolution, weights=weights)
     model = export_onnx(graph, output)
     params = sum(int(np.prod(init.dims)) for init in model.graph.initializer)
-    _stdout().print(f"wrote {output}: {graph.name}, {len(model.graph.node)} ONNX nodes, {params:,} parameters")
+    _stdout().print(f"wrote {escape(output)}: {escape(graph.name)}, {len(model.graph.node)} ONNX nodes, {params:,} parameters")
 
 
 def check_export_path(output: Path) -> None:

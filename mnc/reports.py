@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from mnc.errors import MncError
-
+from mnc.safetext import escape
 
 def print_compile_summary(result, console: Console) -> None:
-    table = Table(title=f"mnc package {result.out_dir}", show_header=False)
+    table = Table(title=f"mnc package {escape(result.out_dir)}", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
     calls = result.manifest["layers"]

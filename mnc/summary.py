@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mnc.ir import Graph, Op
 from mnc.ops import get_op
+from mnc.safetext import escape
 
 
 def summarize(graph: Graph, kernels: dict[str, tuple[str, dict[str, str]]] | None = None) -> dict:
@@ -46,7 +47,7 @@ def op_params(op: Op, graph: Graph) -> int:
 
 
 def summary_table(summary: dict) -> Table:
-    table = Table(title=f"{summary['name']}: {_short(summary['macs'])} MACs, "
+    table = Table(title=f"{escape(summary['name'])}: {_short(summary['macs'])} MACs, "
                         f"{_short(summary['params'])} parameters")
     with_kernels = bool(summary["layers"]) and "kernel" in summary["layers"][0]
     columns = ("#", "layer", "kind", "output", "MACs", "params") + (("kernel",) if with_kernels else ())
@@ -54,7 +55,7 @@ def summary_table(summary: dict) -> Table:
         table.add_column(column, justify="right" if column in ("#", "MACs", "params") else "left")
     for i, layer in enumerate(summary["layers"]):
         shape = "x".join(str(d) for d in layer["output_shape"])
-        row = [str(i), layer["name"], layer["kind"], shape, f"{layer['macs']:,}", f"{layer['params']:,}"]
+        row = [str(i), escape(layer["name"]), escape(layer["kind"]), shape, f"{layer['macs']:,}", f"{layer['params']:,}"]
         table.add_row(*row, *((_kernel_name(layer),) if with_kernels else ()))
     return table
 
@@ -70,10 +71,10 @@ def skipped_lines(summary: dict) -> list[str]:
 
 
 def print_summary(summary: dict, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or Console(markup=False, emoji=False, highlight=False)
     console.print(summary_table(summary))
     for line in skipped_lines(summary):
-        console.print(line, markup=False)
+        console.print(escape(line), markup=False)
 
 
 def _short(n: int) -> str:

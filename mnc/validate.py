@@ -10,6 +10,7 @@ bit-exactness, so there is no tolerance anywhere.
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from mnc.frontends.tflite import load_tflite
 from mnc.options import CompileOptions
 from mnc.oracles import run_litert, run_tflm
 from mnc.runners import host
+from mnc.safetext import escape
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def validate(model: Path, x: np.ndarray | None = None, target: str = "host") -> 
     model = checked_model(model)
     if target != "host":
         raise UnsupportedError(f"validate runs the layer dump on the host only (got --target {target})")
+    check_oracles_installed()
     with tempfile.TemporaryDirectory(prefix="mnc-validate-") as tmp:
         result = compile_model(model, CompileOptions(target=target, out_dir=Path(tmp) / "pkg", build_sizes=False))
         if x is None:
@@ -99,6 +102,25 @@ def validate(model: Path, x: np.ndarray | None = None, target: str = "host") -> 
     outputs = [output_check("LiteRT (reference kernels)", run.output, run_litert(model, x)),
                output_check("TFLite Micro", run.output, run_tflm(model, x))]
     return ValidationReport(model.name, target, run.output.reshape(-1).tolist(), layers, outputs)
+
+
+ORACLE_PACKAGES = (("ai_edge_litert", "ai-edge-litert"), ("tflite_micro", "tflite-micro"))
+
+
+def check_oracles_installed() -> None:
+    """Refuse, before compiling anything, when a reference interpreter validate compares with is missing."""
+    missing = [dist for module, dist in ORACLE_PACKAGES if not _importable(module)]
+    if missing:
+        raise UnsupportedError(f"validate compares with TFLite's reference interpreters; install them with "
+                               f"`pip install {' '.join(missing)}` (or `pip install 'mnc[test]'`)")
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def checked_model(model: Path) -> Path:
@@ -188,7 +210,7 @@ def output_check(oracle: str, output: np.ndarray, reference: np.ndarray) -> Outp
 def print_report(report: ValidationReport, console) -> None:
     from rich.table import Table
 
-    table = Table(title=f"mnc validate {report.model} (target {report.target}) vs LiteRT reference kernels")
+    table = Table(title=f"mnc validate {escape(report.model)} (target {report.target}) vs LiteRT reference kernels")
     for column, justify in (("#", "right"), ("layer", "left"), ("op", "left"), ("tflite", "right"),
                             ("elements", "right"), ("mismatch", "right"), ("max |diff|", "right"),
                             ("cosine", "right")):
@@ -219,8 +241,8 @@ def print_unclipped(console, renderable) -> None:
 
 def layer_row(layer: LayerReport) -> tuple[str, ...]:
     if not layer.compared:
-        return (str(layer.index), layer.name, layer.kind, "-", f"{layer.elements:,}", "-", "-", "-")
-    return (str(layer.index), layer.name, layer.kind, str(layer.tflite_index), f"{layer.elements:,}",
+        return (str(layer.index), escape(layer.name), escape(layer.kind), "-", f"{layer.elements:,}", "-", "-", "-")
+    return (str(layer.index), escape(layer.name), escape(layer.kind), str(layer.tflite_index), f"{layer.elements:,}",
             f"{layer.mismatches:,}", str(layer.max_abs_diff), f"{layer.cosine:.6f}")
 
 
@@ -228,6 +250,6 @@ def divergence_line(layer: LayerReport | None) -> str:
     if layer is None:
         return "all layers bit-exact"
     m = layer.first_mismatch
-    return (f"first diverging layer: {layer.index} {layer.name} ({layer.kind}, {layer.source}): "
+    return (f"first diverging layer: {layer.index} {escape(layer.name)} ({escape(layer.kind)}, {escape(layer.source)}): "
             f"{layer.mismatches:,} of {layer.elements:,} elements differ; first at {list(m.position)}: "
             f"mnc {m.mnc}, reference {m.reference}")
