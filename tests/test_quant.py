@@ -87,3 +87,14 @@ def test_c_requantize_equals_python(tmp_path):
     shift = np.array([s for _, s in qs])
     expected = quant.multiply_by_quantized_multiplier(x, mult, shift)
     assert np.array_equal(_c_common_program(tmp_path, x, mult, shift), expected)
+
+
+@pytest.mark.parametrize("real, expected", [
+    ((2**30 + 0.5) / 2**31, (2**30 + 1, 0)),          # a tie on an even q: away from zero gives q + 1
+    ((2**30 + 2.5) / 2**31, (2**30 + 3, 0)),
+    ((2**30 + 0.5) / 2**31 * 2**-7, (2**30 + 1, -7)),
+    ((2**31 - 0.5) / 2**31, (2**30, 1)),              # rounds up to 2^31: renormalized
+])
+def test_quantize_multiplier_rounds_ties_away_from_zero(real, expected):
+    """TFLite uses std::round; a tie-to-even rounding would give q (not q + 1) on these exact ties."""
+    assert quant.quantize_multiplier(real) == expected

@@ -12,6 +12,7 @@ from mnc.quant import activation_qparams
 
 METHODS = ("minmax", "percentile", "mse")
 HISTOGRAM_BINS = 2048
+DEFAULT_PERCENTILE = 99.99   # the one default of the percentile method (compile, pipeline and this module)
 MSE_CANDIDATES = 128
 MSE_ROUNDS = 2
 CACHE_BYTES = 256 * 2**20   # float activations kept between the two calibration sweeps
@@ -22,7 +23,7 @@ _SHRINK = np.linspace(1.0, 1.0 / MSE_CANDIDATES, MSE_CANDIDATES)
 
 # ---- statistics -------------------------------------------------------------------------------
 def collect_ranges(graph: Graph, samples: np.ndarray, method: str = "minmax",
-                   percentile: float = 99.99, bins: int = HISTOGRAM_BINS) -> dict[str, tuple[float, float]]:
+                   percentile: float = DEFAULT_PERCENTILE, bins: int = HISTOGRAM_BINS) -> dict[str, tuple[float, float]]:
     """Float (lo, hi) per activation tensor over the samples, run through the float interpreter.
 
     Graph inputs always keep their min/max: their range is the preprocessing's, and clipping it

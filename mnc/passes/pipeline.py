@@ -52,7 +52,7 @@ def optimize(graph: Graph) -> Graph:
 
 
 def run_pipeline(graph: Graph, calibration: str | Path | None = None, method: str = "minmax", seed: int = 0,
-                 percentile: float = 99.99, preprocess: ImagePreprocess = ImagePreprocess(),
+                 percentile: float | None = None, preprocess: ImagePreprocess = ImagePreprocess(),
                  max_samples: int = DEFAULT_MAX_SAMPLES) -> Graph:
     """Graph passes, then post-training quantization from `calibration` data (see calibration.py)."""
     verify_graph(graph)

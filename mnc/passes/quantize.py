@@ -9,9 +9,8 @@ import numpy as np
 
 from mnc.ir import Graph
 from mnc.ops import get_op
-from mnc.passes.calibration import collect_ranges
+from mnc.passes.calibration import DEFAULT_PERCENTILE, collect_ranges
 from mnc.quant import quantize_activation
-
 
 
 def is_quantized(graph: Graph) -> bool:
@@ -20,13 +19,13 @@ def is_quantized(graph: Graph) -> bool:
 
 
 def quantize_graph(graph: Graph, samples: np.ndarray, method: str = "minmax",
-                   percentile: float = 99.99) -> Graph:
+                   percentile: float | None = None) -> Graph:
     """Post-training quantization: calibrate float ranges on `samples` ([N, *input_shape]), then
     let every op quantize its own outputs, weights and bias, in topological order so each op sees
     its inputs' final scales (a bias's scale is input_scale * weight_scale)."""
     if is_quantized(graph):
         return graph.copy()
-    ranges = collect_ranges(graph, samples, method, percentile)
+    ranges = collect_ranges(graph, samples, method, DEFAULT_PERCENTILE if percentile is None else percentile)
     g = graph.copy()
     for name in g.inputs:
         quantize_activation(g, name, ranges[name])

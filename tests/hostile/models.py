@@ -16,7 +16,7 @@ from onnx import TensorProto as TP
 from onnx import helper as h
 from onnx import numpy_helper as nh
 
-from mnc.frontends.tflite_export import TFLiteWriter
+from mnc.frontends.tflite.exporter import TFLiteWriter
 
 T = tflite.TensorType
 SEED = 14

@@ -175,3 +175,15 @@ def test_random_dags_never_overlap():
             placed = strategy(plan.buffers)
             arena = max(placed[b.name] + b.size for b in plan.buffers)
             check_plan(MemoryPlan({}, arena, buffers=plan.buffers, buffer_offsets=placed))
+
+
+@pytest.mark.parametrize("size_a, overlapping", [(33, True), (32, False)])
+def test_check_plan_catches_a_one_byte_overlap(size_a, overlapping):
+    """Buffer a ends one byte inside b (both aligned), or exactly where b starts."""
+    a, b = Buffer("a", size_a, 0, 1, ["a"]), Buffer("b", 32, 1, 2, ["b"])
+    plan = MemoryPlan({"a": 0, "b": 32}, 64, buffers=[a, b], buffer_offsets={"a": 0, "b": 32})
+    if overlapping:
+        with pytest.raises(RuntimeError, match="overlap"):
+            check_plan(plan)
+    else:
+        check_plan(plan)

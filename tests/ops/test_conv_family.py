@@ -341,6 +341,11 @@ C_CASES = [
      "mnc_depthwise_conv2d_s8"),
     ("depthwise_conv2d", (1, 3, 4, 4), (1, 3, 3, 4), {"pad": (0, 0, 0, 0)}, 12, 1,
      "mnc_depthwise_conv2d_s8"),
+    # Unequal top/left pads and strides: a kernel that mixes up the two axes cannot pass these.
+    ("depthwise_conv2d", (1, 7, 9, 3), (1, 3, 3, 3), {"stride": (2, 1), "pad": (0, 1, 2, 1)}, -7, 4,
+     "mnc_depthwise_conv2d_s8"),
+    ("depthwise_conv2d", (1, 9, 6, 4), (1, 3, 3, 4), {"stride": (1, 2), "pad": (2, 0, 0, 1)}, 30, -9,
+     "mnc_depthwise_conv2d_s8"),
 ]
 
 

@@ -217,3 +217,25 @@ def _write(path, data: bytes):
 def _save(path, arr):
     np.save(path, arr)
     return path
+
+
+def test_percentile_method_defaults_to_99_99_from_compile(monkeypatch):
+    """The default percentile (99.99, as documented) reaches the histogram from the compile entry point."""
+    import mnc.passes.calibration as calibration
+    from mnc.compiler import optimize_and_quantize
+    from mnc.options import CompileOptions
+    from tests.passes.builders import Builder
+
+    assert calibration.DEFAULT_PERCENTILE == 99.99
+    seen = []
+    original = calibration.percentile_range
+
+    def spy(hist, edges, percentile):
+        seen.append(percentile)
+        return original(hist, edges, percentile)
+
+    monkeypatch.setattr(calibration, "percentile_range", spy)
+    b = Builder(7)
+    g = b.output(b.op("relu", [b.conv(b.input((1, 6, 6, 3)), 4)]))
+    optimize_and_quantize(g, CompileOptions(calibration_method="percentile"))
+    assert seen and set(seen) == {99.99}

@@ -85,3 +85,24 @@ def test_graph_output_name_is_kept():
     assert folded.outputs == g.outputs
     assert np.array_equal(folded.ops()[0].outputs, g.outputs)
 
+
+
+def test_eps_is_part_of_the_folded_scale():
+    """A channel with zero variance divides by sqrt(eps) alone: leaving eps out gives inf, and the default
+    eps (1e-5, ONNX's and TFLite's) applies when the op does not say."""
+    for eps in (0.25, None):
+        b = Builder(6)
+        y = b.bn(b.conv(b.input((1, 4, 4, 2)), 3, k=1), eps=0.25 if eps else 1e-3)
+        g = b.output(y)
+        bn = next(op for op in g.ops() if op.kind == "batch_norm")
+        g.tensor(bn.inputs[4]).data = np.array([0.0, 1.0, 4.0], np.float32)   # the variances
+        if eps is None:
+            del bn.attrs["eps"]
+        conv_w = g.tensor(next(op for op in g.ops() if op.kind == "conv2d").inputs[1]).data.copy()
+        folded = fold_batchnorm(g)
+        (conv,) = [op for op in folded.ops() if op.kind == "conv2d"]
+        gamma = g.tensor(bn.inputs[1]).data
+        scale = gamma / np.sqrt(np.array([0.0, 1.0, 4.0]) + (eps or 1e-5))
+        np.testing.assert_allclose(folded.tensor(conv.inputs[1]).data,
+                                   conv_w * scale.reshape(-1, 1, 1, 1).astype(np.float32), rtol=1e-6)
+        assert_same_float(g, folded, b.sample((1, 4, 4, 2)))
