@@ -22,13 +22,19 @@ from mnc.layout import io_spec
 from mnc.memory import plan_memory
 from mnc.memory.choose import choose_schedule
 from mnc.memory.program import build_program
+from mnc.numerics import prove_graph
 from mnc.options import CompileOptions
 from mnc.ops import get_op, verify_graph
 from mnc.passes.pipeline import run_pipeline
 from mnc.runners.toolchain import package_sizes
+from mnc.safetext import escape
 from mnc.targets import Target, load_target
 
 MODEL_SUFFIXES = (".tflite", ".onnx")
+# Limits of the generated C on every target, the host included: kernels index tensors with int32_t and
+# model.c keeps per-layer offsets, sizes and MAC counts in uint32_t tables.
+MAX_ARENA_BYTES = 2**31 - 1
+MAX_LAYER_MACS = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ def optimize_and_quantize(graph: Graph, options: CompileOptions) -> Graph:
 def quantize_and_lower(graph: Graph, target: Target, options: CompileOptions) -> tuple[Graph, list[Layer]]:
     """The int8 graph and its layers, each with the kernel chosen for `target`."""
     qgraph = checked(optimize_and_quantize(checked(graph), options))
+    prove_graph(qgraph)   # before lowering: no layer whose int32 arithmetic can overflow gets C
     return qgraph, lower(qgraph, kernel_target(target, options))
 
 
@@ -161,6 +168,13 @@ def board_arena_budget(board_name: str | None) -> int | None:
 def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
     """Reject, before writing anything, a model whose arena or constants exceed the target's budget."""
     const_bytes = sum(a.data.nbytes for layer in layers for a in layer.call.arrays)
+    for layer in layers:
+        if layer.macs > MAX_LAYER_MACS:
+            raise FitError(f"layer {escape(layer.op.name)!r}: {layer.macs:,} MACs exceed the generated C's 32-bit "
+                           f"per-layer counter (at most {MAX_LAYER_MACS:,})")
+    if arena_bytes > MAX_ARENA_BYTES:
+        raise FitError(f"arena of {arena_bytes:,} bytes exceeds the {MAX_ARENA_BYTES:,} bytes the generated C can "
+                       f"address with int32 indices")
     if target.ram_bytes and arena_bytes > target.ram_bytes:
         raise FitError(f"arena of {arena_bytes} bytes exceeds {target.name}'s {target.ram_bytes} bytes of RAM")
     if target.flash_bytes and const_bytes > target.flash_bytes:
