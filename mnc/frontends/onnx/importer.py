@@ -29,6 +29,7 @@ from mnc.frontends.onnx.context import Const, Importer, Value, layout_for_rank, 
 from mnc.frontends.onnx.converters import convert_node
 from mnc.frontends.onnx.layout import nhwc_inputs
 from mnc.frontends.onnx.qdq import finish_quantization
+from mnc.frontends.onnx.validate import validate_checked, validate_shapes, validate_structure
 from mnc.ir import Graph, Tensor
 from mnc.ops import verify_graph
 
@@ -55,9 +56,11 @@ def read_model(path: Path) -> onnx.ModelProto:
         raise ModelError(f"{path}: not a valid ONNX protobuf ({exc})") from None
     if not model.graph.node or not model.graph.output:
         raise ModelError(f"{path}: not a valid ONNX model (empty graph)")
+    validate_structure(model, path.parent, path.name)
     for tensor in _all_tensors(model.graph):
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
             _load_external(tensor, path.parent)
+    validate_checked(model, path.name)
     return model
 
 
@@ -96,7 +99,9 @@ def _load_external(tensor: onnx.TensorProto, folder: Path) -> None:
 def import_model(model: onnx.ModelProto, name: str = "model") -> Graph:
     _check_opset(model)
     model = _fix_input_dims(model)
-    imp = Importer(name_or_stand_in(name), _infer_shapes(model))
+    shapes = _infer_shapes(model)
+    validate_shapes(shapes, name)
+    imp = Importer(name_or_stand_in(name), shapes)
     for init in model.graph.initializer:
         imp.bind_const(init.name, Const(_to_array(init)))
     nhwc = nhwc_inputs(model)

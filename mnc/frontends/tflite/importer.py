@@ -22,6 +22,7 @@ import tflite
 from mnc.errors import MncError, ModelError, UnsupportedError
 from mnc.frontends.tflite.context import OpContext
 from mnc.frontends.tflite.converters import CONVERTERS
+from mnc.frontends.tflite.validate import validate_tflite
 from mnc.ir import Graph, QuantParams, Tensor
 from mnc.ops import verify_graph
 
@@ -50,6 +51,7 @@ def load_tflite(path: str | Path) -> Graph:
 def load_tflite_bytes(data: bytes, name: str = "model.tflite") -> Graph:
     model = _root(data, name)
     try:
+        validate_tflite(model, data, name)
         return TFLiteImporter(model, data, name).run()
     except MncError:
         raise
