@@ -27,7 +27,7 @@ from mnc.options import CompileOptions
 from mnc.ops import get_op, verify_graph
 from mnc.passes.pipeline import run_pipeline
 from mnc.runners.toolchain import package_sizes
-from mnc.safetext import escape
+from mnc.safetext import quoted
 from mnc.targets import Target, load_target
 
 MODEL_SUFFIXES = (".tflite", ".onnx")
@@ -170,7 +170,7 @@ def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
     const_bytes = sum(a.data.nbytes for layer in layers for a in layer.call.arrays)
     for layer in layers:
         if layer.macs > MAX_LAYER_MACS:
-            raise FitError(f"layer {escape(layer.op.name)!r}: {layer.macs:,} MACs exceed the generated C's 32-bit "
+            raise FitError(f"layer {quoted(layer.op.name)}: {layer.macs:,} MACs exceed the generated C's 32-bit "
                            f"per-layer counter (at most {MAX_LAYER_MACS:,})")
     if arena_bytes > MAX_ARENA_BYTES:
         raise FitError(f"arena of {arena_bytes:,} bytes exceeds the {MAX_ARENA_BYTES:,} bytes the generated C can "

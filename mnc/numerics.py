@@ -29,7 +29,7 @@ import numpy as np
 from mnc import quant
 from mnc.errors import UnsupportedError
 from mnc.ir import Graph, Op
-from mnc.safetext import escape
+from mnc.safetext import escape, quoted
 
 INT8_MIN, INT8_MAX = -128, 127
 
@@ -63,7 +63,7 @@ def _within_int32(op: Op, lo: np.ndarray, hi: np.ndarray, stage: str, scales: st
     if bad.size:
         c = int(bad[0])
         raise UnsupportedError(
-            f"layer {escape(op.name)!r} ({op.kind}, {escape(op.meta.get('source', op.name))}): {stage} can reach "
+            f"layer {quoted(op.name)} ({op.kind}, {escape(op.meta.get('source', op.name))}): {stage} can reach "
             f"[{int(lo[c])}, {int(hi[c])}] (channel {c}), beyond int32, with {scales}; the int8 result would "
             f"be undefined, so the model is refused (requantize it with sane scales)")
 

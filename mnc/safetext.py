@@ -46,3 +46,8 @@ def terminal_line(text: str) -> str:
     even where the raising code forgot to escape it."""
     one = " ".join(text.split()) or "(no message)"
     return "".join(_escape_char(ch) if ch != "\\" else ch for ch in one)
+
+
+def quoted(text: object, limit: int = MAX_SHOWN) -> str:
+    """`escape(text)` in single quotes, for names inside messages (repr() would double the backslashes)."""
+    return f"'{escape(text, limit)}'"

@@ -30,7 +30,7 @@ import onnx
 from onnx import numpy_helper
 
 from mnc.errors import ModelError, UnsupportedError
-from mnc.safetext import escape
+from mnc.safetext import escape, quoted
 
 MAX_TENSOR_ELEMENTS = 2**26
 EXTERNAL_KEYS = frozenset({"location", "offset", "length", "checksum", "basepath"})
@@ -53,15 +53,15 @@ def validate_structure(model: onnx.ModelProto, folder: Path, file: str) -> None:
     graph = model.graph
     _one_input_one_output(graph, file)
     for tensor in _initializers(graph):
-        _dims(tensor.dims, f"{file}: tensor {escape(tensor.name)!r}")
+        _dims(tensor.dims, f"{file}: tensor {quoted(tensor.name)}")
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
             _external_entry(tensor, folder, file)
     for inp in graph.input:
         if inp.type.HasField("tensor_type") and inp.type.tensor_type.HasField("shape"):
             dims = [d.dim_value for d in inp.type.tensor_type.shape.dim if d.HasField("dim_value")]
-            _dims(dims, f"{file}: graph input {escape(inp.name)!r}")
+            _dims(dims, f"{file}: graph input {quoted(inp.name)}")
     for index, node in enumerate(graph.node):
-        where = f"{file}: ONNX node {index} {escape(node.op_type)} {escape(node.name or _first(node.output))!r}"
+        where = f"{file}: ONNX node {index} {escape(node.op_type)} {quoted(node.name or _first(node.output))}"
         _attributes(node, where)
 
 
@@ -95,33 +95,33 @@ def _dims(dims, where: str) -> None:
 
 
 def _external_entry(tensor: onnx.TensorProto, folder: Path, file: str) -> None:
-    where = f"{file}: tensor {escape(tensor.name)!r}: external data"
+    where = f"{file}: tensor {quoted(tensor.name)}: external data"
     info = {}
     for entry in tensor.external_data:
         if entry.key not in EXTERNAL_KEYS:
-            raise ModelError(f"{where} has unknown key {escape(entry.key)!r}")
+            raise ModelError(f"{where} has unknown key {quoted(entry.key)}")
         info[entry.key] = entry.value
     location = info.get("location", "")
     if not location or any(ord(ch) < 32 or ch == "\x7f" for ch in location):
-        raise ModelError(f"{where} location {escape(location)!r} is empty or holds control characters")
+        raise ModelError(f"{where} location {quoted(location)} is empty or holds control characters")
     parts = Path(location).parts
     if Path(location).is_absolute() or ".." in parts:
-        raise ModelError(f"{where} path {escape(location)!r} is outside the model's folder")
+        raise ModelError(f"{where} path {quoted(location)} is outside the model's folder")
     offset, length = (_decimal(info.get(key), key, where) for key in ("offset", "length"))
     base = folder.resolve()
     target = (base / location).resolve()
     if not target.is_relative_to(base):
-        raise ModelError(f"{where} path {escape(location)!r} is outside the model's folder")
+        raise ModelError(f"{where} path {quoted(location)} is outside the model's folder")
     try:
         st = os.stat(target)
     except OSError:
-        raise ModelError(f"{where} file {escape(location)!r} not found") from None
+        raise ModelError(f"{where} file {quoted(location)} not found") from None
     if not stat.S_ISREG(st.st_mode):
-        raise ModelError(f"{where} file {escape(location)!r} is not a regular file")
+        raise ModelError(f"{where} file {quoted(location)} is not a regular file")
     start = offset or 0
     if start > st.st_size or (length is not None and start + length > st.st_size):
         raise ModelError(f"{where} region (offset {start}, length {length}) lies beyond the end of "
-                         f"{escape(location)!r} ({st.st_size} bytes)")
+                         f"{quoted(location)} ({st.st_size} bytes)")
     if length is not None and length > 8 * MAX_TENSOR_ELEMENTS:
         raise ModelError(f"{where} length {length} exceeds mnc's tensor limit")
 
@@ -130,7 +130,7 @@ def _decimal(value: str | None, key: str, where: str) -> int | None:
     if value is None:
         return None
     if not (value.isascii() and value.isdigit()) or len(value) > 18:
-        raise ModelError(f"{where} {key} {escape(value)!r} is not a non-negative decimal number")
+        raise ModelError(f"{where} {key} {quoted(value)} is not a non-negative decimal number")
     return int(value)
 
 
@@ -140,6 +140,8 @@ def _attributes(node: onnx.NodeProto, where: str) -> None:
             _window_attribute(attr, where)
         elif attr.name in _FLOAT_ATTRS and attr.type == _A.FLOAT and not math.isfinite(attr.f):
             raise ModelError(f"{where}: attribute {attr.name} {attr.f} is not finite")
+        elif attr.name == "epsilon" and attr.type == _A.FLOAT and attr.f < 0:
+            raise ModelError(f"{where}: attribute epsilon {attr.f} must be >= 0")
 
 
 def _window_attribute(attr: onnx.AttributeProto, where: str) -> None:
@@ -149,7 +151,7 @@ def _window_attribute(attr: onnx.AttributeProto, where: str) -> None:
                          f"got {_A.AttributeType.Name(attr.type)}")
     if kind == _A.STRING:
         if attr.s.decode("utf-8", "replace") not in _AUTO_PADS:
-            raise ModelError(f"{where}: unknown auto_pad {escape(attr.s.decode('utf-8', 'replace'))!r}")
+            raise ModelError(f"{where}: unknown auto_pad {quoted(attr.s.decode('utf-8', 'replace'))}")
         return
     values = list(attr.ints) if kind == _A.INTS else [attr.i]
     if length is not None and len(values) != length:
@@ -172,19 +174,22 @@ def validate_checked(model: onnx.ModelProto, file: str) -> None:
     consts = {t.name: t for t in model.graph.initializer}
     available = set(consts) | {i.name for i in model.graph.input} | {""}
     for index, node in enumerate(model.graph.node):
-        where = f"{file}: ONNX node {index} {escape(node.op_type)} {escape(node.name or _first(node.output))!r}"
+        where = f"{file}: ONNX node {index} {escape(node.op_type)} {quoted(node.name or _first(node.output))}"
         _check_node(node, ctx, where)
         missing = [name for name in node.input if name not in available]
         if missing:
-            raise ModelError(f"{where}: reads {escape(missing[0])!r} before any node produces it "
+            raise ModelError(f"{where}: reads {quoted(missing[0])} before any node produces it "
                              f"(a cycle, an undefined value, or nodes out of order)")
         available.update(node.output)
         if node.op_type in _QDQ_OPS:
             _qdq_constants(node, consts, where)
+        if node.op_type == "BatchNormalization" and len(node.input) > 4 and node.input[4] in consts:
+            if np.any(_array(consts[node.input[4]], file) < 0):
+                raise ModelError(f"{where}: variance {quoted(node.input[4])} holds negative values")
     for tensor in model.graph.initializer:
         if tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
             if not np.all(np.isfinite(_array(tensor, file))):
-                raise ModelError(f"{file}: tensor {escape(tensor.name)!r} holds NaN or infinite values")
+                raise ModelError(f"{file}: tensor {quoted(tensor.name)} holds NaN or infinite values")
 
 
 def _check_node(node: onnx.NodeProto, ctx, where: str) -> None:
@@ -199,7 +204,7 @@ def _array(tensor: onnx.TensorProto, file: str) -> np.ndarray:
     try:
         return numpy_helper.to_array(tensor)
     except Exception as exc:  # noqa: BLE001 - malformed payloads raise assorted errors
-        raise ModelError(f"{file}: tensor {escape(tensor.name)!r}: unreadable data ({escape(exc)})") from None
+        raise ModelError(f"{file}: tensor {quoted(tensor.name)}: unreadable data ({escape(exc)})") from None
 
 
 def _qdq_constants(node: onnx.NodeProto, consts: dict, where: str) -> None:
@@ -207,21 +212,21 @@ def _qdq_constants(node: onnx.NodeProto, consts: dict, where: str) -> None:
     if scale is not None:
         values = numpy_helper.to_array(scale)
         if not np.all(np.isfinite(values)) or np.any(values <= 0):
-            raise ModelError(f"{where}: scale {escape(scale.name)!r} must be finite and positive")
+            raise ModelError(f"{where}: scale {quoted(scale.name)} must be finite and positive")
     zero = consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
     if zero is None:
         return
     limits = _ZERO_POINT_RANGES.get(zero.data_type)
     if limits is None:
-        raise UnsupportedError(f"{where}: zero point {escape(zero.name)!r} of type "
+        raise UnsupportedError(f"{where}: zero point {quoted(zero.name)} of type "
                                f"{onnx.TensorProto.DataType.Name(zero.data_type)} (int8, uint8 or int32 expected)")
     stored = np.asarray(list(zero.int32_data), np.int64) if zero.int32_data else numpy_helper.to_array(zero)
     if stored.size and (stored.min() < limits[0] or stored.max() > limits[1]):
-        raise ModelError(f"{where}: zero point {escape(zero.name)!r} holds values outside {list(limits)}")
+        raise ModelError(f"{where}: zero point {quoted(zero.name)} holds values outside {list(limits)}")
 
 
 # ---- after shape inference -----------------------------------------------------------------------
 
 def validate_shapes(shapes: dict[str, tuple[int, ...]], file: str) -> None:
     for name, shape in shapes.items():
-        _dims(shape, f"{file}: value {escape(name)!r}")
+        _dims(shape, f"{file}: value {quoted(name)}")

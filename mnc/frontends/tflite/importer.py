@@ -55,8 +55,9 @@ def load_tflite_bytes(data: bytes, name: str = "model.tflite") -> Graph:
         return TFLiteImporter(model, data, name).run()
     except MncError:
         raise
-    except (struct.error, IndexError, ValueError, UnicodeDecodeError) as exc:
-        # Offsets pointing outside the buffer: the file is truncated or corrupt.
+    except (struct.error, IndexError, ValueError, UnicodeDecodeError, TypeError) as exc:
+        # Offsets pointing outside the buffer, or values the flatbuffers reader cannot represent
+        # (TypeError "bad number ... for type uint32"): the file is truncated or corrupt.
         raise ModelError(f"{name}: malformed .tflite file ({type(exc).__name__}: {exc})") from None
 
 

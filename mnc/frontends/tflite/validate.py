@@ -26,7 +26,7 @@ import numpy as np
 import tflite
 
 from mnc.errors import ModelError, UnsupportedError
-from mnc.safetext import escape
+from mnc.safetext import escape, quoted
 
 MAX_TENSOR_ELEMENTS = 2**26
 _TYPE_RANGES = {tflite.TensorType.INT8: (-128, 127), tflite.TensorType.UINT8: (0, 255),
@@ -70,7 +70,7 @@ class _Validator:
     # ---- naming ------------------------------------------------------------------------------
     def tensor_label(self, index: int) -> str:
         name = (self.sg.Tensors(index).Name() or b"").decode("utf-8", "replace")
-        return f"{self.file}: tensor {index} {escape(name)!r}"
+        return f"{self.file}: tensor {index} {quoted(name)}"
 
     def op_label(self, index: int, opname: str) -> str:
         return f"{self.file}: op {index} {escape(opname)}"
@@ -82,6 +82,8 @@ class _Validator:
             op = self.sg.Operators(index)
             opname = self.opname(index, op)
             where = self.op_label(index, opname)
+            if opname.startswith("CUSTOM:"):
+                raise UnsupportedError(f"{where}: custom operators are not supported by mnc")
             inputs = list(op.InputsAsNumpy()) if op.InputsLength() else []
             outputs = list(op.OutputsAsNumpy()) if op.OutputsLength() else []
             if not outputs:
