@@ -200,17 +200,17 @@ def _check_node(node: onnx.NodeProto, ctx, where: str) -> None:
         raise ModelError(f"{where}: {escape(first, 300)}") from None
 
 
-def _array(tensor: onnx.TensorProto, file: str) -> np.ndarray:
+def _array(tensor: onnx.TensorProto, where: str) -> np.ndarray:
     try:
         return numpy_helper.to_array(tensor)
     except Exception as exc:  # noqa: BLE001 - malformed payloads raise assorted errors
-        raise ModelError(f"{file}: tensor {quoted(tensor.name)}: unreadable data ({escape(exc)})") from None
+        raise ModelError(f"{where}: tensor {quoted(tensor.name)}: unreadable data ({escape(exc)})") from None
 
 
 def _qdq_constants(node: onnx.NodeProto, consts: dict, where: str) -> None:
     scale = consts.get(node.input[1]) if len(node.input) > 1 else None
     if scale is not None:
-        values = numpy_helper.to_array(scale)
+        values = _array(scale, where)
         if not np.all(np.isfinite(values)) or np.any(values <= 0):
             raise ModelError(f"{where}: scale {quoted(scale.name)} must be finite and positive")
     zero = consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
@@ -220,7 +220,7 @@ def _qdq_constants(node: onnx.NodeProto, consts: dict, where: str) -> None:
     if limits is None:
         raise UnsupportedError(f"{where}: zero point {quoted(zero.name)} of type "
                                f"{onnx.TensorProto.DataType.Name(zero.data_type)} (int8, uint8 or int32 expected)")
-    stored = np.asarray(list(zero.int32_data), np.int64) if zero.int32_data else numpy_helper.to_array(zero)
+    stored = np.asarray(list(zero.int32_data), np.int64) if zero.int32_data else _array(zero, where)
     if stored.size and (stored.min() < limits[0] or stored.max() > limits[1]):
         raise ModelError(f"{where}: zero point {quoted(zero.name)} holds values outside {list(limits)}")
 
