@@ -213,6 +213,8 @@ def _binary(kind: str, negate: bool = False, reciprocal: bool = False):
 
 def _fully_connected(imp: Importer, node, x: Value, weights: Const, bias: Const | None, out_shape) -> None:
     """x (one row, any shape) times weights [N, K] plus bias [N] -> ONNX output `out_shape`."""
+    if weights.data.ndim != 2 or weights.data.shape[1] != math.prod(x.shape):
+        raise imp.malformed(f"weights of shape {weights.data.shape} do not match input of shape {x.shape}")
     src = imp.as_plain(x).tensor
     if src in imp.nchw_of:  # fold the NHWC->NCHW element order fix into the weight columns
         src, (c, h, w) = imp.nchw_of[src]
