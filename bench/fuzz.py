@@ -28,12 +28,15 @@ _STATS = re.compile(r"#(?P<runs>\d+)\s+(?:DONE|pulse|NEW|REDUCE|INITED)\s+cov: (
 _DONE = re.compile(r"Done (?P<runs>\d+) runs in (?P<secs>\d+) second")
 
 
-def run_target(target: str, runs: int | None, seconds: int | None, out: Path) -> subprocess.Popen:
+def run_target(target: str, runs: int | None, seconds: int | None, out: Path, seed: int | None = None
+               ) -> subprocess.Popen:
     findings = out / f"{target}.findings.jsonl"
     findings.unlink(missing_ok=True)
     flags = [f"-runs={runs}"] if runs else []
     if seconds:
         flags.append(f"-max_total_time={seconds}")
+    if seed is not None:
+        flags.append(f"-seed={seed}")
     flags += ["-print_final_stats=1", f"-artifact_prefix={out}/{target}-"]
     log = open(out / f"{target}.log", "w")
     return subprocess.Popen([sys.executable, str(REPO / "bench" / "fuzz_targets.py"), target, str(findings), *flags],
@@ -60,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="iterations per target")
     parser.add_argument("--seconds", type=int, help="time limit per target")
     parser.add_argument("--parallel", action="store_true", help="run the targets side by side")
+    parser.add_argument("--seed", type=int, help="libFuzzer's random seed (default: a fresh one per run)")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "fuzz")
     args = parser.parse_args(argv)
     if not args.runs and not args.seconds:
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         batch = pending if args.parallel else pending[:1]
         pending = pending[len(batch):]
         started = time.monotonic()
-        procs = {t: run_target(t, args.runs, args.seconds, args.out) for t in batch}
+        procs = {t: run_target(t, args.runs, args.seconds, args.out, args.seed) for t in batch}
         for target, proc in procs.items():
             proc.wait()
             results.append(summarize(target, args.out, time.monotonic() - started, proc.returncode))
