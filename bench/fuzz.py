@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -63,12 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="iterations per target")
     parser.add_argument("--seconds", type=int, help="time limit per target")
     parser.add_argument("--parallel", action="store_true", help="run the targets side by side")
+    parser.add_argument("--real-seeds", action="store_true",
+                        help="also seed the ONNX target with an exported built-in MobileNet (slower iterations)")
     parser.add_argument("--seed", type=int, help="libFuzzer's random seed (default: a fresh one per run)")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "fuzz")
     args = parser.parse_args(argv)
     if not args.runs and not args.seconds:
         parser.error("give --runs and/or --seconds")
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.real_seeds:
+        os.environ["MNC_FUZZ_REAL_SEEDS"] = "1"   # read by fuzz_targets.py in the child processes
     results = []
     pending = list(args.targets)
     while pending:

@@ -22,8 +22,10 @@ FINDINGS.jsonl (one per distinct exception type and location) and fuzzing contin
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+import os
 import sys
 import tempfile
 import time
@@ -173,9 +175,12 @@ def _fits_writer(w, inputs, outputs) -> bool:
     return ok32 and ok_other and options_ok
 
 
+_BASE_SPEC = models.tflite_spec()
+
+
 def tflite_from_recipe(data: bytes) -> bytes | None:
     fdp = atheris.FuzzedDataProvider(data)
-    w, inputs, outputs = models.tflite_spec()
+    w, inputs, outputs = copy.deepcopy(_BASE_SPEC)   # building it afresh each time costs more than mnc's import
     for _ in range(fdp.ConsumeIntInRange(0, 4)):
         inputs, outputs = _edit_tflite(fdp, w, inputs, outputs)
     if not _fits_writer(w, inputs, outputs):
@@ -213,15 +218,17 @@ def compile_target(data: bytes) -> None:
 
 # ---- onnx: protobuf-aware mutator ------------------------------------------------------------------
 
-def _onnx_seeds() -> list[bytes]:
-    from mnc.frontends.builtin import build_variant
-    from mnc.frontends.onnx_export import to_onnx
+def _onnx_seeds(real: bool) -> list[bytes]:
+    """The hostile corpus's base models (float, QDQ, batch norm, softmax, clip) and, with `real`, a
+    built-in MobileNet as PyTorch would export it (about 900 KB: it slows every iteration ~5x)."""
+    from tests.hostile.corpus import _bn_model, _clip_model, _softmax_model
 
-    seeds = [models.onnx_model(), models.qdq_model()]
-    try:
+    seeds = [models.onnx_model(), models.qdq_model(), _bn_model(1e-3)(), _softmax_model(1)(), _clip_model(0.0)()]
+    if real:
+        from mnc.frontends.builtin import build_variant
+        from mnc.frontends.onnx_export import to_onnx
+
         seeds.append(to_onnx(build_variant("v1-0.25", resolution=32, calibrate_weights=False)))
-    except Exception:  # noqa: BLE001 - a seed is optional
-        pass
     return [m.SerializeToString() for m in seeds]
 
 
@@ -353,7 +360,7 @@ def main() -> None:
     if target == "onnx":
         _ONNX_DIR = Path(tempfile.mkdtemp(prefix="mnc-fuzz-onnx-"))
         (_ONNX_DIR / "w.bin").write_bytes(bytes(range(256)) * 4)
-        for i, seed in enumerate(_onnx_seeds()):
+        for i, seed in enumerate(_onnx_seeds(real=os.environ.get("MNC_FUZZ_REAL_SEEDS") == "1")):
             (seeds_dir / f"seed{i}.onnx").write_bytes(seed)
         atheris.Setup([sys.argv[0], *flags, str(seeds_dir)], onnx_target, custom_mutator=onnx_mutator)
     else:
