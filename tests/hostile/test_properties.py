@@ -128,3 +128,17 @@ def test_portable_conv_kernels_match_reference_for_any_geometry(case):
     want = get_op(kind).eval_int8(op, g, [x, g.tensor("w").data, g.tensor("b").data])[0]
     call = get_op(kind).lower(op, g, None)
     np.testing.assert_array_equal(run_kernel_c(call, [x], want.shape), want)
+
+
+def test_output_stage_refuses_each_overflowing_stage_by_name():
+    """One case per stage, each just over its int32 edge, next to one just inside it."""
+    near_one = (2**31 - 1, 0)   # the largest multiplier below one: y = acc - 1 near the top
+    sixteen = quant.quantize_multiplier(16.0)
+    with pytest.raises(UnsupportedError, match="its int32 accumulator can reach"):
+        check_output_stage(_op(), 0, 2**31, *near_one, 0, "s")
+    with pytest.raises(UnsupportedError, match="the left shift of its requantization"):
+        check_output_stage(_op(), -2**27, 2**27, *sixteen, 0, "s")
+    check_output_stage(_op(), -2**26, 2**26 - 1, *sixteen, 0, "s")
+    with pytest.raises(UnsupportedError, match="adding the output zero point"):
+        check_output_stage(_op(), 0, 2**31 - 60, *near_one, 127, "s")
+    check_output_stage(_op(), 0, 2**31 - 60, *near_one, -128, "s")
