@@ -494,6 +494,14 @@ def onnx_cases() -> None:
     onx("onnx-bn", "accepted", ACCEPTED, base=_bn_model(1e-3))
     onx("onnx-softmax-axis-9", "attribute", r"ONNX node 7 Softmax 'softmax'.*axis", base=_softmax_model(9))
     onx("onnx-clip-nan", "scale", r"Clip|NaN|finite|clip", base=_clip_model(np.nan))
+    def invalid_utf8_name(folder: Path) -> Path:
+        model = models.onnx_model()
+        model.graph.node[1].name = "QQQQ"
+        path = folder / "onnx-name-invalid-utf8.onnx"
+        path.write_bytes(model.SerializeToString().replace(b"QQQQ", b"Q\x92\x91Q"))
+        return path
+    CASES.append(Case("onnx-name-invalid-utf8", "onnx", invalid_utf8_name,
+                      r"ONNX node 1: a name or type is not valid UTF-8", "terminal"))
     # -- bytes
     base = models.onnx_model().SerializeToString()
     onx_bytes("onnx-empty-file", "bytes", r"not a valid ONNX", b"")

@@ -51,6 +51,7 @@ _ZERO_POINT_RANGES = {onnx.TensorProto.INT8: (-128, 127), onnx.TensorProto.UINT8
 
 def validate_structure(model: onnx.ModelProto, folder: Path, file: str) -> None:
     graph = model.graph
+    _utf8_names(graph, file)
     _one_input_one_output(graph, file)
     for tensor in _initializers(graph):
         _dims(tensor.dims, f"{file}: tensor {quoted(tensor.name)}")
@@ -63,6 +64,19 @@ def validate_structure(model: onnx.ModelProto, folder: Path, file: str) -> None:
     for index, node in enumerate(graph.node):
         where = f"{file}: ONNX node {index} {escape(node.op_type)} {quoted(node.name or _first(node.output))}"
         _attributes(node, where)
+
+
+def _utf8_names(graph: onnx.GraphProto, file: str) -> None:
+    """protobuf hands a string field that is not valid UTF-8 back as bytes; onnx's C++ checker then
+    fails to decode its own message. Refuse such names first."""
+    for index, node in enumerate(graph.node):
+        fields = [node.name, node.op_type, node.domain, *node.input, *node.output, *(a.name for a in node.attribute)]
+        if any(isinstance(f, bytes) for f in fields):
+            raise ModelError(f"{file}: ONNX node {index}: a name or type is not valid UTF-8")
+    for what, items in (("initializer", graph.initializer), ("graph input", graph.input),
+                        ("graph output", graph.output)):
+        if any(isinstance(item.name, bytes) for item in items):
+            raise ModelError(f"{file}: a {what} name is not valid UTF-8")
 
 
 def _initializers(graph: onnx.GraphProto):
@@ -195,8 +209,9 @@ def validate_checked(model: onnx.ModelProto, file: str) -> None:
 def _check_node(node: onnx.NodeProto, ctx, where: str) -> None:
     try:
         onnx.checker.check_node(node, ctx)
-    except onnx.checker.ValidationError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid node"
+    except (onnx.checker.ValidationError, UnicodeDecodeError) as exc:
+        text = str(exc) if isinstance(exc, onnx.checker.ValidationError) else "a string is not valid UTF-8"
+        first = text.strip().splitlines()[0] if text.strip() else "invalid node"
         raise ModelError(f"{where}: {escape(first, 300)}") from None
 
 
