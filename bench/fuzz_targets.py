@@ -128,7 +128,8 @@ def _edit_tflite(fdp, w, inputs, outputs):
         t.buffer = _int(fdp) % (2**32)
     elif choice == 3:
         n = fdp.ConsumeIntInRange(0, 9)
-        t.scale = np.array([_float(fdp) for _ in range(n)], np.float32)
+        with np.errstate(over="ignore"):   # doubles beyond float32 become inf: one more hostile value
+            t.scale = np.array([_float(fdp) for _ in range(n)], np.float32)
         t.zero_point = np.array([_int(fdp) for _ in range(fdp.PickValueInList([n, n, 0, 1]))], np.int64)
     elif choice == 4:
         t.zero_point = np.array([_int(fdp) for _ in range(max(1, len(t.zero_point)))], np.int64)
