@@ -227,7 +227,7 @@ def _onnx_seeds(real: bool) -> list[bytes]:
     seeds = [models.onnx_model(), models.qdq_model(), _bn_model(1e-3)(), _softmax_model(1)(), _clip_model(0.0)()]
     if real:
         from mnc.frontends.builtin import build_variant
-        from mnc.frontends.onnx_export import to_onnx
+        from mnc.frontends.onnx.exporter import to_onnx
 
         seeds.append(to_onnx(build_variant("v1-0.25", resolution=32, calibrate_weights=False)))
     return [m.SerializeToString() for m in seeds]

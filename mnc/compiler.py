@@ -62,6 +62,7 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
     graph, name = load_source(source, options)
     qgraph, layers = quantize_and_lower(graph, target, options)
     plan = plan_arena(qgraph, layers, options)
+    check_c_limits(layers, plan.arena_bytes)
     if options.board is None:
         check_fits(layers, plan.arena_bytes, target)
     else:   # the board's RAM and flash replace the core target's default budgets
@@ -165,9 +166,8 @@ def board_arena_budget(board_name: str | None) -> int | None:
     return max(1, load_board(board_name).ram_bytes - STACK_BYTES - FIRMWARE_RAM_BYTES)
 
 
-def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
-    """Reject, before writing anything, a model whose arena or constants exceed the target's budget."""
-    const_bytes = sum(a.data.nbytes for layer in layers for a in layer.call.arrays)
+def check_c_limits(layers: list[Layer], arena_bytes: int) -> None:
+    """Reject what the generated C itself cannot represent, whatever the target or board."""
     for layer in layers:
         if layer.macs > MAX_LAYER_MACS:
             raise FitError(f"layer {quoted(layer.op.name)}: {layer.macs:,} MACs exceed the generated C's 32-bit "
@@ -175,6 +175,11 @@ def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
     if arena_bytes > MAX_ARENA_BYTES:
         raise FitError(f"arena of {arena_bytes:,} bytes exceeds the {MAX_ARENA_BYTES:,} bytes the generated C can "
                        f"address with int32 indices")
+
+
+def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
+    """Reject, before writing anything, a model whose arena or constants exceed the target's budget."""
+    const_bytes = sum(a.data.nbytes for layer in layers for a in layer.call.arrays)
     if target.ram_bytes and arena_bytes > target.ram_bytes:
         raise FitError(f"arena of {arena_bytes} bytes exceeds {target.name}'s {target.ram_bytes} bytes of RAM")
     if target.flash_bytes and const_bytes > target.flash_bytes:

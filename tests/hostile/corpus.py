@@ -259,7 +259,7 @@ def _two_subgraphs() -> None:
 
 def _float_cases() -> None:
     """A float FULLY_CONNECTED model (calibrated by mnc): NaN/inf weights are refused, sane ones accepted."""
-    from mnc.frontends.tflite_export import TFLiteWriter
+    from mnc.frontends.tflite.exporter import TFLiteWriter
 
     for name, fill, expect in (("tfl-float-fc", 0.5, ACCEPTED),
                                ("tfl-float-nan-weights", float("nan"), r"tensor 1 'w': constant holds NaN"),
