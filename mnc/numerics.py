@@ -98,10 +98,10 @@ def accumulator_bounds(w2d: np.ndarray, input_offset: int) -> tuple[np.ndarray, 
 
 
 def _conv_family(op: Op, graph: Graph) -> None:
-    from mnc.ops.conv_common import output_stage
+    from mnc.ops import get_op
 
     w2d = _weights_by_channel(op, graph)
-    stage = output_stage(graph, op, w2d.shape[0], per_channel_rule=op.kind != "fully_connected")
+    stage = get_op(op.kind).output_stage(op, graph)   # the same stage the kernels are built from
     terms_lo, terms_hi = accumulator_bounds(w2d, stage["input_offset"])
     bias = np.asarray(stage["bias"], np.int64)
     scales = _scale_text(graph, op, with_weights=True)
