@@ -25,7 +25,7 @@ from mnc.options import CALIBRATION_METHODS, SCHEDULES
 from mnc.reports import (
     info_summary, ops_table, print_compile_summary, print_flash_summary, print_run_summary,
 )
-from mnc.safetext import terminal_line
+from mnc.safetext import escape, terminal_line
 
 
 
