@@ -1,20 +1,25 @@
-"""Whole-network cost on emulated Cortex-M CPUs: retired instructions per inference (QEMU,
--icount), MACs per instruction, flash, RAM and compile time, portable C kernels beside the
-optimized (DSP/MVE) build, plus a per-layer profile of one configuration.
+"""Whole-network cost on emulated Cortex-M CPUs, three kernel families measured in the same run: mnc's
+portable C kernels, mnc's optimized (DSP/MVE) kernels and Arm's CMSIS-NN (`--kernels cmsis-nn`, built
+from ../shared/third_party/CMSIS-NN with the same compiler and flags). Retired instructions per inference,
+MACs per instruction, flash, RAM, compile time, the speed-up of mnc over CMSIS-NN, and per-layer profiles.
 
-    .venv/bin/python bench/network.py [--models v1-0.25 v2-0.35 vww] [--targets cortex-m4 ...]
-                                      [--profile-model v1-0.25] [--profile-target cortex-m7]
+    .venv/bin/python bench/network.py [--models vww v1-0.25 v2-0.35 v3s-0.75] [--targets cortex-m4 ...]
+                                      [--layers all|none|MODEL@TARGET ...] [--cmsis-nn DIR]
 
 Columns:
   instructions  retired instructions of one mnc_run() (SysTick under `qemu -icount shift=0`); measured
   MACs/instr    the model's MACs / instructions; measured
-  CMSIS-NN      instructions quoted from ARCHITECTURE.md (VWW, CMSIS-NN, same QEMU method), not measured here
-  flash         .text + .rodata + .data of the package objects (harness excluded)
-  RAM           .data + .bss (the arena) + stack estimated from the -fstack-usage call graph (bench/common.py)
+  vs CMSIS-NN   CMSIS-NN's instructions / this row's instructions (> 1: fewer instructions than CMSIS-NN)
+  flash         .text + .rodata + .data of the package objects (harness excluded; for CMSIS-NN the
+                package holds exactly the Arm sources the core links, see mnc/cmsis_nn/sources.py)
+  RAM           .data + .bss (the arena, CMSIS-NN's scratch buffers included) + stack estimated from the
+                -fstack-usage call graph (bench/common.py)
   compile       seconds for compile_model to write the C package (Python only, no C compiler)
-  same output   the optimized build's output equals the portable build's, byte for byte
-Built-in variants (v1-0.25, v2-0.35) are compiled at 96x96 with seeded weights and synthetic
-calibration: their instruction counts are representative, their accuracy is not.
+  same output   this row's output equals the portable build's, byte for byte
+Ops CMSIS-NN has no int8 kernel for (MEAN, MUL, the LUT activations) run mnc's portable kernel in the
+CMSIS-NN build, as TFLite Micro would run its reference kernel; the per-layer tables name them.
+Built-in variants are compiled at 96x96 with seeded weights and synthetic calibration: their instruction
+counts are representative, their accuracy is not.
 """
 
 from __future__ import annotations
@@ -32,20 +37,20 @@ if __package__ in (None, ""):   # run as a script: make `bench` importable
 import numpy as np
 
 from bench.common import VWW_INT8, emit, quiet_warnings, stack_estimate, table
+from mnc.errors import FitError
 
-MODELS = ("v1-0.25", "v2-0.35", "vww")
-TARGETS = ("cortex-m4", "cortex-m7", "cortex-m55")
+MODELS = ("vww", "v1-0.25", "v2-0.35", "v3s-0.75")
+TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+FAMILIES = ("portable", "optimized", "cmsis-nn")
 RESOLUTION = 96
 INPUT_SEED = 0
-# Quoted from ARCHITECTURE.md: CMSIS-NN on the VWW model, measured with this QEMU method elsewhere.
-CMSIS_NN_VWW_QUOTED = {"cortex-m4": 24_200_000, "cortex-m7": 24_200_000, "cortex-m55": 6_400_000}
 
 
 @dataclass(frozen=True)
 class Measurement:
     model: str
     target: str
-    kernels: str              # "portable" or "optimized"
+    kernels: str              # one of FAMILIES
     macs: int
     instructions: int
     flash: int
@@ -55,6 +60,7 @@ class Measurement:
     layer_instructions: list[int] | None
     layer_names: list[str]
     layer_kinds: list[str]
+    layer_kernels: list[str]
     layer_macs: list[int]
 
     @property
@@ -66,14 +72,16 @@ def source_of(model: str):
     return VWW_INT8 if model == "vww" else model
 
 
-def measure(model: str, target: str, portable: bool, work: Path, profile: bool = False) -> Measurement:
+def measure(model: str, target: str, kernels: str, work: Path, profile: bool = False,
+            cmsis_nn: Path | None = None) -> Measurement:
     from mnc.compiler import compile_model, measure as package_sizes
     from mnc.options import CompileOptions
     from mnc.runners import cortexm
 
-    kernels = "portable" if portable else "optimized"
+    family = {"kernels": "cmsis-nn", "cmsis_nn": cmsis_nn} if kernels == "cmsis-nn" else {}
     options = CompileOptions(target=target, out_dir=work / f"{model}-{target}-{kernels}", build_sizes=False,
-                             portable_kernels=portable, resolution=None if model == "vww" else RESOLUTION)
+                             portable_kernels=kernels == "portable",
+                             resolution=None if model == "vww" else RESOLUTION, **family)
     started = time.perf_counter()
     result = compile_model(source_of(model), options)
     compile_s = time.perf_counter() - started
@@ -81,34 +89,39 @@ def measure(model: str, target: str, portable: bool, work: Path, profile: bool =
     stack = stack_estimate(result.out_dir, result.target)
     x = np.random.default_rng(INPUT_SEED).integers(-128, 128, result.manifest["input"]["shape"], dtype=np.int8)
     run = cortexm.run(result.out_dir, target, x, profile=profile)
-    layers = result.manifest["layers"]
+    calls = [layer for layer in result.layers if not layer.call.is_alias]
     return Measurement(model, target, kernels, result.macs, run.instructions,
                        sizes.text + sizes.rodata + sizes.data, sizes.data + sizes.bss + stack.bytes, compile_s,
-                       run.output, run.layer_instructions, [l["name"] for l in layers], [l["kind"] for l in layers],
-                       [l["macs"] for l in layers])
+                       run.output, run.layer_instructions, [l.op.name for l in calls], [l.op.kind for l in calls],
+                       [l.call.kernel for l in calls], [l.macs for l in calls])
 
 
-def network_rows(pairs: list[tuple[Measurement, Measurement]]) -> list[list[str]]:
+def network_rows(groups: list[dict[str, Measurement]]) -> list[list[str]]:
     rows = []
-    for portable, optimized in pairs:
-        quoted = CMSIS_NN_VWW_QUOTED.get(portable.target) if portable.model == "vww" else None
-        for m in (portable, optimized):
+    for group in groups:
+        portable, cmsis = group["portable"], group["cmsis-nn"]
+        for kernels in FAMILIES:
+            m = group[kernels]
             same = "" if m is portable else ("yes" if np.array_equal(m.output, portable.output) else "NO")
             rows.append([m.model, m.target, m.kernels, f"{m.macs:,}", f"{m.instructions:,}",
-                         f"{m.macs_per_instruction:.3f}", f"{quoted / 1e6:.1f} M (quoted)" if quoted else "",
+                         f"{m.macs_per_instruction:.3f}", f"{cmsis.instructions / m.instructions:.2f}x",
                          f"{m.flash:,}", f"{m.ram:,}", f"{m.compile_s:.2f}", same])
     return rows
 
 
-def layer_rows(portable: Measurement, optimized: Measurement) -> list[list[str]]:
+def layer_rows(group: dict[str, Measurement]) -> list[list[str]]:
+    p, o, c = (group[k] for k in FAMILIES)
     rows = []
-    for i, name in enumerate(portable.layer_names):
-        macs, p, o = portable.layer_macs[i], portable.layer_instructions[i], optimized.layer_instructions[i]
-        rows.append([f"{i} {name}", portable.layer_kinds[i], f"{macs:,}", f"{p:,}", _ratio(macs, p),
-                     f"{o:,}", _ratio(macs, o), f"{p / o:.2f}x" if o else ""])
-    tp, to = sum(portable.layer_instructions), sum(optimized.layer_instructions)
-    rows.append(["total", "", f"{portable.macs:,}", f"{tp:,}", _ratio(portable.macs, tp), f"{to:,}",
-                 _ratio(portable.macs, to), f"{tp / to:.2f}x"])
+    for i, name in enumerate(p.layer_names):
+        macs = p.layer_macs[i]
+        counts = [m.layer_instructions[i] for m in (p, o, c)]
+        fallback = "" if c.layer_kernels[i].startswith("mnc_cmsis_") else " (mnc)"
+        rows.append([f"{i} {name}", p.layer_kinds[i], f"{macs:,}",
+                     *(cell for n in counts for cell in (f"{n:,}", _ratio(macs, n))),
+                     f"{counts[2] / counts[1]:.2f}x" if counts[1] else "", fallback.strip()])
+    totals = [sum(m.layer_instructions) for m in (p, o, c)]
+    rows.append(["total", "", f"{p.macs:,}", *(cell for n in totals for cell in (f"{n:,}", _ratio(p.macs, n))),
+                 f"{totals[2] / totals[1]:.2f}x", ""])
     return rows
 
 
@@ -116,31 +129,49 @@ def _ratio(macs: int, instructions: int) -> str:
     return f"{macs / instructions:.3f}" if macs and instructions else "-"
 
 
-NETWORK_HEADERS = ["model", "target", "kernels", "MACs", "instructions", "MACs/instr", "CMSIS-NN",
+NETWORK_HEADERS = ["model", "target", "kernels", "MACs", "instructions", "MACs/instr", "vs CMSIS-NN",
                    "flash B", "RAM B", "compile s", "same output"]
-LAYER_HEADERS = ["layer", "op", "MACs", "portable instr", "MACs/instr", "optimized instr", "MACs/instr", "speed-up"]
+LAYER_HEADERS = ["layer", "op", "MACs", "portable", "MAC/i", "mnc optimized", "MAC/i", "CMSIS-NN", "MAC/i",
+                 "mnc vs CMSIS-NN", "CMSIS-NN build"]
+
+
+def _layer_pairs(spec: list[str], models: list[str], targets: list[str]) -> list[tuple[str, str]]:
+    if spec == ["all"]:
+        return [(m, t) for m in models for t in targets]
+    if spec == ["none"]:
+        return []
+    return [tuple(s.split("@", 1)) for s in spec]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), help="built-in variants, or 'vww'")
     parser.add_argument("--targets", nargs="+", default=list(TARGETS))
-    parser.add_argument("--profile-model", default="v1-0.25")
-    parser.add_argument("--profile-target", default="cortex-m7")
+    parser.add_argument("--layers", nargs="+", default=["vww@cortex-m7", "vww@cortex-m55"],
+                        help="per-layer profiles: 'all', 'none' or MODEL@TARGET ... [vww@cortex-m7 vww@cortex-m55]")
+    parser.add_argument("--cmsis-nn", type=Path, default=None, help="CMSIS-NN tree [../shared/third_party/CMSIS-NN]")
     args = parser.parse_args(argv)
     quiet_warnings()
 
     with tempfile.TemporaryDirectory(prefix="mnc-bench-net-") as tmp:
         work = Path(tmp)
-        pairs = [(measure(m, t, True, work), measure(m, t, False, work)) for m in args.models for t in args.targets]
-        emit(table(NETWORK_HEADERS, network_rows(pairs), left=3,
-                   title=f"Whole network, one inference at {RESOLUTION}x{RESOLUTION} (QEMU retired instructions)"))
-        emit()
-        profiled = [measure(args.profile_model, args.profile_target, portable, work, profile=True)
-                    for portable in (True, False)]
-    emit(table(LAYER_HEADERS, layer_rows(*profiled), left=2,
-               title=f"Per layer: {args.profile_model} on {args.profile_target} "
-                     f"(profiled run; counts include the profiling hooks)"))
+        groups, skipped = [], []
+        for m in args.models:
+            for t in args.targets:
+                try:
+                    groups.append({k: measure(m, t, k, work, cmsis_nn=args.cmsis_nn) for k in FAMILIES})
+                except FitError as exc:   # e.g. a model whose weights exceed the core's default flash budget
+                    skipped.append(f"{m} on {t}: not measured, {exc}")
+        emit(table(NETWORK_HEADERS, network_rows(groups), left=3,
+                   title=f"Whole network, one inference at {RESOLUTION}x{RESOLUTION} (QEMU retired instructions; "
+                         f"mnc and CMSIS-NN measured in this run)"))
+        for line in skipped:
+            emit(line)
+        for model, target in _layer_pairs(args.layers, args.models, args.targets):
+            profiled = {k: measure(model, target, k, work, profile=True, cmsis_nn=args.cmsis_nn) for k in FAMILIES}
+            emit()
+            emit(table(LAYER_HEADERS, layer_rows(profiled), left=2,
+                       title=f"Per layer: {model} on {target} (profiled run; counts include the profiling hooks)"))
 
 
 if __name__ == "__main__":

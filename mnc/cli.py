@@ -21,7 +21,7 @@ from rich.table import Table
 from mnc import __version__
 from mnc.errors import MncError
 from mnc.layout import from_c_layout
-from mnc.options import CALIBRATION_METHODS, SCHEDULES
+from mnc.options import CALIBRATION_METHODS, KERNEL_FAMILIES, SCHEDULES
 from mnc.reports import (
     info_summary, ops_table, print_compile_summary, print_flash_summary, print_run_summary,
 )
@@ -116,9 +116,13 @@ def cli() -> None:
 @click.option("--schedule", type=click.Choice(SCHEDULES), default="plain", show_default=True,
               help="auto: run row-streamed segments where they lower the arena (<= 10% more instructions).")
 @click.option("--ram-budget", type=click.IntRange(min=1), help="Arena bytes to fit; streams as much as needed.")
+@click.option("--kernels", type=click.Choice(KERNEL_FAMILIES), default="mnc", show_default=True,
+              help="Kernel family: mnc's own, or Arm's CMSIS-NN where it has the op (mnc's elsewhere).")
+@click.option("--cmsis-nn", "cmsis_nn", type=click.Path(path_type=Path),
+              help="CMSIS-NN tree for --kernels cmsis-nn [../shared/third_party/CMSIS-NN].")
 @user_errors
 def compile_cmd(source, variant, target, out_dir, calibration, calibration_method, classes, resolution, weights,
-                portable_kernels, board, input_path, labels, schedule, ram_budget):
+                portable_kernels, board, input_path, labels, schedule, ram_budget, kernels, cmsis_nn):
     """Compile SOURCE (.tflite, .onnx) or a built-in --variant into a C package (or, with --board,
     a PlatformIO project that runs it on the board)."""
     from mnc.compiler import compile_model
@@ -128,7 +132,7 @@ def compile_cmd(source, variant, target, out_dir, calibration, calibration_metho
     options = CompileOptions(target=target, out_dir=out_dir, calibration=calibration,
                              calibration_method=calibration_method, classes=classes, resolution=resolution,
                              weights=weights, portable_kernels=portable_kernels, board=board, schedule=schedule,
-                             ram_budget=ram_budget)
+                             ram_budget=ram_budget, kernels=kernels, cmsis_nn=cmsis_nn)
     if board is not None:
         print_compile_summary(compile_board_project(src, options, target, input_path, labels), _stdout())
     elif input_path is not None or labels is not None:

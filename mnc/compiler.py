@@ -11,7 +11,10 @@ from pathlib import Path
 
 from mnc import __version__
 from mnc.codegen.context import Layer, MemoryLayout, build_context, kernel_files, model_hash
-from mnc.codegen.emit import KERNELS_DIR, package_sources, write_package
+from mnc.cmsis_nn import lowering as cmsis_nn_lowering
+from mnc.cmsis_nn.sources import LICENSE as CMSIS_NN_LICENSE
+from mnc.cmsis_nn.sources import locate as locate_cmsis_nn
+from mnc.codegen.emit import CMSIS_GLUE_DIR, KERNELS_DIR, package_sources, write_package
 from mnc.errors import FitError, MncError, UnsupportedError
 from mnc.frontends.builtin import build_variant
 from mnc.frontends.onnx import load_onnx
@@ -31,6 +34,7 @@ from mnc.safetext import quoted
 from mnc.targets import Target, load_target
 
 MODEL_SUFFIXES = (".tflite", ".onnx")
+CMSIS_NN_FEATURE = "cmsis-nn"
 # Limits of the generated C on every target, the host included: kernels index tensors with int32_t and
 # model.c keeps per-layer offsets, sizes and MAC counts in uint32_t tables.
 MAX_ARENA_BYTES = 2**31 - 1
@@ -60,6 +64,7 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
     """Compile a graph, a model file (a Path, or a str ending .tflite/.onnx), or a built-in variant name."""
     target = load_target(options.target)
     graph, name = load_source(source, options)
+    cmsis = cmsis_nn_library(options)
     qgraph, layers = quantize_and_lower(graph, target, options)
     plan = plan_arena(qgraph, layers, options)
     check_c_limits(layers, plan.arena_bytes)
@@ -68,7 +73,7 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
     else:   # the board's RAM and flash replace the core target's default budgets
         check_board_fit(layers, plan, target, options.board)
     out_dir = options.default_out_dir(name)
-    manifest = emit(out_dir, qgraph, layers, plan, target)
+    manifest = emit(out_dir, qgraph, layers, plan, target, *vendor_files(cmsis, layers, target))
     sizes = measure(out_dir, target) if target.kind != "host" and options.build_sizes else None
     return CompileResult(qgraph, layers, plan, out_dir, manifest, target, sizes)
 
@@ -121,18 +126,48 @@ def quantize_and_lower(graph: Graph, target: Target, options: CompileOptions) ->
 
 def kernel_target(target: Target, options: CompileOptions) -> Target:
     """The target kernels are chosen for: with `portable_kernels`, one without DSP/MVE features,
-    so the same CPU can be measured with the portable C kernels."""
-    return replace(target, features=frozenset()) if options.portable_kernels else target
+    so the same CPU can be measured with the portable C kernels; with `kernels="cmsis-nn"`, one that
+    also has the pseudo-feature "cmsis-nn" (CMSIS-NN picks its DSP/MVE code from the real features)."""
+    if options.portable_kernels:
+        return replace(target, features=frozenset())
+    if options.kernels == "cmsis-nn":
+        return replace(target, features=target.features | {CMSIS_NN_FEATURE})
+    return target
 
 
 def lower(graph: Graph, target: Target) -> list[Layer]:
     """Each scheduled op's kernel call on `target` (the first of its candidate kernels that applies),
-    with its MAC count and why better kernels were skipped."""
+    with its MAC count and why better kernels were skipped. A target with the "cmsis-nn" pseudo-feature
+    (see kernel_target) calls CMSIS-NN for the ops it has; the others keep mnc's selection."""
     layers = []
+    cmsis_nn = target.has(CMSIS_NN_FEATURE)
     for op in graph.ops():
+        macs = int(get_op(op.kind).macs(op, graph))
+        call = cmsis_nn_lowering.lower(op, graph, target) if cmsis_nn else None
+        if call is not None:
+            layers.append(Layer(op, call, macs))
+            continue
         lowering = lower_op(op, graph, target)
-        layers.append(Layer(op, lowering.call, int(get_op(op.kind).macs(op, graph)), lowering.skipped))
+        layers.append(Layer(op, lowering.call, macs, lowering.skipped))
     return layers
+
+
+def cmsis_nn_library(options: CompileOptions):
+    """The CMSIS-NN tree to compile against, or None for mnc's own kernels."""
+    if options.kernels != "cmsis-nn":
+        return None
+    return locate_cmsis_nn(options.cmsis_nn)
+
+
+def vendor_files(cmsis, layers: list[Layer], target: Target) -> tuple[tuple[str, ...], tuple[Path, ...]]:
+    """(extra package files, folders they are copied from): the CMSIS-NN sources and headers the calls
+    need on this core, and the glue; nothing for mnc's own kernels."""
+    if cmsis is None:
+        return (), ()
+    functions = cmsis_nn_lowering.arm_functions([layer.call for layer in layers])
+    sources = cmsis.needed_sources(functions, target.cc, target.cflags) if functions else []
+    files = (*sources, *(cmsis.headers() if functions else ()), *((CMSIS_NN_LICENSE,) if functions else ()))
+    return files, (CMSIS_GLUE_DIR, *cmsis.file_dirs())
 
 
 def plan_arena(graph: Graph, layers: list[Layer], options: CompileOptions | None = None):
@@ -197,6 +232,7 @@ def check_board_fit(layers: list[Layer], plan, target: Target, board_name: str) 
 
 
 def emit(out_dir: Path, graph: Graph, layers: list[Layer], plan, target: Target,
+         extra_files: tuple[str, ...] = (), extra_dirs: tuple[Path, ...] = (),
          kernel_dirs: tuple[Path, ...] = (KERNELS_DIR,)) -> dict:
     """Render and write the package; returns its manifest."""
     calls = [layer for layer in layers if not layer.call.is_alias]
@@ -204,7 +240,8 @@ def emit(out_dir: Path, graph: Graph, layers: list[Layer], plan, target: Target,
     layout = MemoryLayout({**plan.offsets, **getattr(plan, "window_offsets", {})}, plan.scratch_offsets,
                           plan.arena_bytes)
     ctx = build_context(graph, calls, layout, target.name, _program(graph, layers, plan))
-    files = kernel_files(calls)
+    files = tuple(sorted({*kernel_files(calls), *extra_files}))
+    kernel_dirs = (*kernel_dirs, *extra_dirs)
     manifest = build_manifest(graph, calls, ctx.model_hash, plan.arena_bytes, target, package_sources(files))
     write_package(out_dir, ctx, files, manifest, kernel_dirs)
     return manifest

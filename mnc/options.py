@@ -12,6 +12,7 @@ from mnc.errors import MncError
 
 CALIBRATION_METHODS = ("minmax", "percentile", "mse")
 SCHEDULES = ("plain", "auto")
+KERNEL_FAMILIES = ("mnc", "cmsis-nn")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class CompileOptions:
     board: str | None = None               # targets/boards/<board>.toml: refuse a model that does not fit it
     schedule: str = "plain"                # "plain": one call per layer; "auto": stream rows where it lowers RAM
     ram_budget: int | None = None          # arena bytes to fit; streams as much as needed (implies "auto")
+    kernels: str = "mnc"                   # "cmsis-nn": Arm's CMSIS-NN where it has the op, mnc's elsewhere
+    cmsis_nn: Path | None = None           # CMSIS-NN tree (None: ../shared/third_party/CMSIS-NN)
 
     def __post_init__(self) -> None:
         if self.calibration_method not in CALIBRATION_METHODS:
@@ -38,7 +41,13 @@ class CompileOptions:
             raise MncError(f"unknown schedule {self.schedule!r} (choose from {', '.join(SCHEDULES)})")
         if self.ram_budget is not None and self.ram_budget < 1:
             raise MncError(f"--ram-budget must be a positive number of bytes, got {self.ram_budget}")
-        for name in ("out_dir", "calibration", "weights"):
+        if self.kernels not in KERNEL_FAMILIES:
+            raise MncError(f"unknown kernel family {self.kernels!r} (choose from {', '.join(KERNEL_FAMILIES)})")
+        if self.cmsis_nn is not None and self.kernels != "cmsis-nn":
+            raise MncError("--cmsis-nn is only used with --kernels cmsis-nn")
+        if self.portable_kernels and self.kernels != "mnc":
+            raise MncError("--portable-kernels selects mnc's portable kernels; it cannot be combined with --kernels cmsis-nn")
+        for name in ("out_dir", "calibration", "weights", "cmsis_nn"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, name, Path(value))

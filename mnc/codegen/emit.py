@@ -19,6 +19,7 @@ from mnc.resources import data_dir
 
 TEMPLATES_DIR = data_dir("templates")
 KERNELS_DIR = TEMPLATES_DIR / "kernels"
+CMSIS_GLUE_DIR = TEMPLATES_DIR / "cmsis_nn"   # mnc's calls into Arm's CMSIS-NN (mnc.cmsis_nn)
 MANIFEST = "manifest.json"
 GENERATED = (("model.h", "model.h.j2"), ("model.c", "model.c.j2"), ("weights.c", "weights.c.j2"))
 
@@ -70,6 +71,7 @@ def copy_kernels(dest: Path, kernel_files: tuple[str, ...], kernel_dirs: tuple[P
         src = next((d / name for d in kernel_dirs if (d / name).is_file()), None)
         if src is None:
             raise MncError(f"kernel source {name!r} not found in {', '.join(str(d) for d in kernel_dirs)}")
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)   # CMSIS-NN's Internal/ headers
         (dest / name).write_bytes(src.read_bytes())
 
 

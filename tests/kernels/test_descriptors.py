@@ -52,7 +52,9 @@ def test_scratch_sizes_are_written_only_in_descriptors():
     """KernelCall(scratch_bytes=...) is built in one place, from the descriptor's scratch_bytes()."""
     writers = [p.relative_to(REPO) for p in (REPO / "mnc").rglob("*.py")
                if re.search(r"scratch_bytes\s*=", p.read_text())]
-    assert writers == [Path("mnc/kernels/base.py")]
+    # The CMSIS-NN family (mnc/cmsis_nn) is not yet made of descriptors: its lowering writes the sizes Arm's
+    # *_get_buffer_size formulas give (checked against Arm's functions in tests/ops/test_cmsis_nn.py).
+    assert sorted(writers) == [Path("mnc/cmsis_nn/lowering.py"), Path("mnc/kernels/base.py")]
 
 
 def test_a_broken_kernel_module_fails_naming_its_file(tmp_path, monkeypatch):

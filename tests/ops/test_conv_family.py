@@ -215,6 +215,18 @@ def _quantized_case(kind, rng, x_shape, w_shape, attrs, in_zp, out_zp, per_tenso
     return g, x
 
 
+def with_left_shifts(g, x, rng, in_zp, out_zp):
+    """The case rewritten so TFLite's multipliers exceed one (left shifts): small weights and inputs
+    around the zero point, and an output scale below input * weight scale."""
+    x = np.clip(in_zp + rng.integers(-3, 4, x.shape), -128, 127).astype(np.int8)
+    w, b, y = g.tensor("w"), g.tensor("b"), g.tensor("y")
+    w.data = rng.integers(-3, 4, w.shape).astype(np.int8)
+    b.data = rng.integers(-20, 21, b.shape).astype(np.int32)
+    in_scale = float(g.tensor("x").quant.scale[0])
+    y.quant = type(y.quant).per_tensor(in_scale * float(w.quant.scale.max()) / 6.0, out_zp)
+    return x
+
+
 def _float_of_quantized(kind, g, x, in_scale, in_zp, w, w_scales, w_axis, b, attrs):
     shape = [1] * w.ndim
     shape[w_axis] = -1

@@ -22,7 +22,7 @@ from mnc.targets import load_target
 from tests.conftest import need_tool
 from tests.ops.c_harness import check_compiles, run_kernel_c
 from tests.ops.dsp_harness import run_kernel_cortexm
-from tests.ops.test_conv_family import ACT_NONE, ACT_RELU, ACT_RELU6, _quantized_case
+from tests.ops.test_conv_family import ACT_NONE, ACT_RELU, ACT_RELU6, _quantized_case, with_left_shifts
 
 TARGET = "cortex-m55"
 HELIUM = {"conv2d": POINTWISE_MVE, "depthwise_conv2d": DEPTHWISE_MVE, "fully_connected": POINTWISE_MVE}
@@ -63,12 +63,7 @@ def _case(name, seed, variant="plain"):
         b.data = (np.asarray(b.data, np.int64) + (1 << 30) * np.resize([1, -1], b.data.shape)).astype(np.int32)
     elif variant == "left_shift":
         # Multipliers up to 6 (TFLite shifts left first) on small sums, so outputs stay mostly in range.
-        x = np.clip(in_zp + rng.integers(-3, 4, x.shape), -128, 127).astype(np.int8)
-        w, b, y = g.tensor("w"), g.tensor("b"), g.tensor("y")
-        w.data = rng.integers(-3, 4, w.shape).astype(np.int8)
-        b.data = rng.integers(-20, 21, b.shape).astype(np.int32)
-        in_scale = float(g.tensor("x").quant.scale[0])
-        y.quant = type(y.quant).per_tensor(in_scale * float(w.quant.scale.max()) / 6.0, out_zp)
+        x = with_left_shifts(g, x, rng, in_zp, out_zp)
     if kind == "fully_connected":
         x = x.reshape(1, -1)
     return g, x
