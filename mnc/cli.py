@@ -15,7 +15,6 @@ from pathlib import Path
 import click
 import numpy as np
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from mnc import __version__
