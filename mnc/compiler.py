@@ -68,10 +68,10 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
     qgraph, layers = quantize_and_lower(graph, target, options)
     plan = plan_arena(qgraph, layers, options)
     check_c_limits(layers, plan.arena_bytes)
-    if options.board is None:
-        check_fits(layers, plan.arena_bytes, target)
-    else:   # the board's RAM and flash replace the core target's default budgets
+    if options.board is not None:   # the board's RAM and flash replace the core target's default budgets
         check_board_fit(layers, plan, target, options.board)
+    elif options.enforce_budget:
+        check_fits(layers, plan.arena_bytes, target)
     out_dir = options.default_out_dir(name)
     manifest = emit(out_dir, qgraph, layers, plan, target, *vendor_files(cmsis, layers, target))
     sizes = measure(out_dir, target) if target.kind != "host" and options.build_sizes else None

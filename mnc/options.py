@@ -33,6 +33,8 @@ class CompileOptions:
     ram_budget: int | None = None          # arena bytes to fit; streams as much as needed (implies "auto")
     kernels: str = "mnc"                   # "cmsis-nn": Arm's CMSIS-NN where it has the op, mnc's elsewhere
     cmsis_nn: Path | None = None           # CMSIS-NN tree (None: ../shared/third_party/CMSIS-NN)
+    enforce_budget: bool = True            # refuse models over the target file's RAM/flash budget
+                                           # (`mnc fit` measures them against the board's own limits)
 
     def __post_init__(self) -> None:
         if self.calibration_method not in CALIBRATION_METHODS:

@@ -1,4 +1,4 @@
-"""Issue-level guarantees for every built-in family (V1, V2, V3-Small, V3-Large):
+"""Issue-level guarantees for every built-in family (V1, V2, V3-Small, V3-Large, V4-Conv-S, V4-Conv-M):
 the host C equals the numpy int8 reference byte for byte, and int8 tracks float."""
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from mnc.runners import host
 from tests.conftest import need_tool
 
 pytestmark = pytest.mark.slow
-FAMILIES = ["v1-0.25", "v2-0.35", "v3s-0.75", "v3l-0.75"]
+# MobileNetV4 at width 1.0: its seeded (untrained) weights at widths 0.5/0.75 are 22-27 layers of
+# random projections that amplify int8 rounding more (logit cosine 0.96-0.98 on these inputs);
+# v4m at 64x64 keeps the int8 interpreter's share of the suite's time down.
+FAMILIES = ["v1-0.25", "v2-0.35", "v3s-0.75", "v3l-0.75", "v4s-1.0", "v4m-1.0-64"]
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:

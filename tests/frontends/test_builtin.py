@@ -33,6 +33,21 @@ def test_paper_macs_and_params(name, macs, params, tol):
     assert s["params"] == pytest.approx(params, rel=tol)
 
 
+# MobileNetV4 (Qin et al. 2024, Table 11): each model at its paper resolution, 1000 classes. The
+# paper rounds MACs to a tenth of a G, hence the wider MAC tolerance.
+PAPER_V4 = [
+    ("v4s-1.0", 224, 0.2e9, 3.8e6),
+    ("v4m-1.0", 256, 1.0e9, 9.2e6),
+]
+
+
+@pytest.mark.parametrize("name,resolution,macs,params", PAPER_V4, ids=[p[0] for p in PAPER_V4])
+def test_v4_paper_macs_and_params(name, resolution, macs, params):
+    s = summarize(build_variant(name, classes=1000, resolution=resolution, calibrate_weights=False))
+    assert s["macs"] == pytest.approx(macs, rel=0.15)
+    assert s["params"] == pytest.approx(params, rel=0.06)
+
+
 def _sane_activations(graph, values) -> None:
     """Batch-norm outputs near unit scale on an unseen image; nothing explodes anywhere."""
     for op in graph.ops():
@@ -113,6 +128,23 @@ def test_v2_and_v3_structure():
     assert [large.tensor(n).shape for n in se_scale.inputs] == [(1, 12, 12, 72), (1, 1, 1, 72)]
 
 
+def test_v4_universal_inverted_bottlenecks():
+    small = build_variant("v4s-1.0", resolution=224, calibrate_weights=False)
+    medium = build_variant("v4m-1.0", resolution=256, calibrate_weights=False)
+    kinds = lambda g, suffix: sum(op.name.endswith(suffix) for op in g.ops())
+    assert (kinds(small, "_start_dw"), kinds(small, "_middle_dw"), kinds(small, "_add")) == (4, 11, 10)
+    assert (kinds(medium, "_start_dw"), kinds(medium, "_middle_dw"), kinds(medium, "_add")) == (17, 13, 18)
+    # ExtraDW: the start depthwise keeps the resolution, the middle one downsamples.
+    assert small.tensor("block5_start_dw:0").shape == (1, 28, 28, 64)
+    assert small.tensor("block5_middle_dw:0").shape == (1, 14, 14, 192)      # 64 x 3.0
+    # ConvNext-like: start depthwise only, no activation before the expansion.
+    assert [op.kind for op in small.consumers("block10_start_dw_bn:0")] == ["conv2d"]
+    # FFN: two 1x1 convs and the residual.
+    assert medium.tensor("block10_expand:0").shape == (1, 16, 16, 320)        # 160 x 2.0
+    assert medium.tensor("conv_last:0").shape[-1] == 960 and medium.tensor("features:0").shape[-1] == 1280
+    assert build_variant("v4s-0.5", calibrate_weights=False).tensor("features:0").shape[-1] == 1280
+
+
 def test_channel_rounding_and_same_padding():
     assert [make_divisible(v) for v in (11.2, 18, 32 * 0.35, 1280 * 1.4, 16 * 0.75)] == [16, 24, 16, 1792, 16]
     assert same_pad(96, 3, 2) == (48, 0, 1)
@@ -136,7 +168,7 @@ def test_names_resolution_and_classes():
     graph = build_variant("v2-0.35", classes=5, resolution=64, calibrate_weights=False)
     assert graph.tensor("input").shape == (1, 64, 64, 3)
     assert graph.tensor(graph.outputs[0]).shape == (1, 5)
-    assert "v3l-0.75" in list_variants() and len(list_variants()) == 14
+    assert "v3l-0.75" in list_variants() and "v4m-1.0" in list_variants() and len(list_variants()) == 20
 
 
 @pytest.mark.parametrize("name", ["v4-1.0", "v1-0.3", "v1", "mobilenet", "v1-0.25-abc", "v2-1.0-96-1", ""])

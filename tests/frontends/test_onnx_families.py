@@ -31,7 +31,9 @@ from mnc.runners import host
 from tests.conftest import need_tool
 
 pytestmark = pytest.mark.slow
-FAMILIES = ["v1-0.25", "v2-0.35", "v3s-0.75", "v3l-0.75"]
+# MobileNetV4 at width 1.0: its seeded (untrained) weights at widths 0.5/0.75 are 22-27 layers of
+# random projections that amplify int8 rounding more (logit cosine 0.96-0.98 on these inputs).
+FAMILIES = ["v1-0.25", "v2-0.35", "v3s-0.75", "v3l-0.75", "v4s-1.0", "v4m-1.0"]
 RESOLUTION = 64
 CLASSES = 16
 MIN_COSINE = 0.99

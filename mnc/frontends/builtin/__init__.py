@@ -1,4 +1,4 @@
-"""Built-in MobileNet V1/V2/V3 float graphs with seeded (or loaded) weights.
+"""Built-in MobileNet V1/V2/V3/V4 float graphs with seeded (or loaded) weights.
 
     build_variant("v1-0.25")                  # 96x96 input, 2 classes, seeded weights
     build_variant("v3l-1.0-224", classes=1000)
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnc.frontends.builtin import mobilenet_v1, mobilenet_v2, mobilenet_v3
+from mnc.frontends.builtin import mobilenet_v1, mobilenet_v2, mobilenet_v3, mobilenet_v4
 from mnc.frontends.builtin.builder import GraphBuilder
 from mnc.frontends.builtin.variants import VariantError, VariantSpec, list_variants, parse_variant
 from mnc.frontends.builtin.weights import (WeightsError, calibrate, load_weights,
@@ -30,6 +30,8 @@ _ARCHITECTURES = {
     "v2": mobilenet_v2.build,
     "v3s": mobilenet_v3.build_small,
     "v3l": mobilenet_v3.build_large,
+    "v4s": mobilenet_v4.build_small,
+    "v4m": mobilenet_v4.build_medium,
 }
 
 __all__ = ["VariantError", "VariantSpec", "WeightsError", "build_variant", "list_variants",

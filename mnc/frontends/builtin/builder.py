@@ -159,6 +159,21 @@ class GraphBuilder:
     def softmax(self, x: str, name: str) -> str:
         return self.emit("softmax", name, [x], self.shape(x), {"beta": 1.0})
 
+    def pooled_conv_head(self, x: str, features: str, channels: int, target: tuple[float, float], act: str,
+                         classes: int, logit_std: float) -> str:
+        """The MobileNetV3/V4 head after the last conv: global pool, a 1x1 `features` conv with bias
+        (no batch norm; calibration gives its output the `target` statistics) and `act`, the 1x1
+        classifier conv, logits reshaped to [1, classes], softmax as the graph output."""
+        x = self.mean_hw(x, "global_pool", keepdims=True)
+        x = self.conv(x, features, channels, bias=True)
+        self.target(features, *target)
+        x = self.activation(x, f"{features}_{act}", act)
+        x = self.conv(x, "classifier", classes, bias=True)
+        self.target("classifier", 0.0, logit_std)
+        x = self.reshape(x, "logits", (1, classes))
+        self.output(self.softmax(x, "softmax"))
+        return x
+
     def target(self, op_name: str, mean: float, std: float) -> None:
         """Ask calibration to give this op's output (no batch norm behind it) these statistics."""
         self.init_targets[op_name] = (mean, std)

@@ -66,14 +66,7 @@ def _build(b: GraphBuilder, table: tuple[Bneck, ...], head_channels: int, width:
         x = _bneck(b, x, f"block{i}", block, block.expanded / table_in, width)
         table_in = block.out
     x = b.conv_bn_act(x, "conv_last", LAST_CONV_EXPANSION * b.shape(x)[-1], act=HS)
-    x = b.mean_hw(x, "global_pool", keepdims=True)
-    x = b.conv(x, "head", make_divisible(head_channels * max(1.0, width)), bias=True)
-    b.target("head", *HEAD_TARGET)
-    x = b.activation(x, "head_hard_swish", HS)
-    x = b.conv(x, "classifier", classes, bias=True)
-    b.target("classifier", 0.0, LOGIT_STD)
-    x = b.reshape(x, "logits", (1, classes))
-    b.output(b.softmax(x, "softmax"))
+    b.pooled_conv_head(x, "head", make_divisible(head_channels * max(1.0, width)), HEAD_TARGET, HS, classes, LOGIT_STD)
 
 
 def _bneck(b: GraphBuilder, x: str, name: str, block: Bneck, expansion: float, width: float) -> str:

@@ -16,6 +16,9 @@ FAMILIES: dict[str, tuple[str, tuple[float, ...]]] = {
     "v2": ("mobilenet_v2", (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)),
     "v3s": ("mobilenet_v3_small", (0.75, 1.0)),
     "v3l": ("mobilenet_v3_large", (0.75, 1.0)),
+    # The V4 paper trains width 1.0 only; 0.5 and 0.75 use the official backbone's filter scale.
+    "v4s": ("mobilenet_v4_conv_small", (0.5, 0.75, 1.0)),
+    "v4m": ("mobilenet_v4_conv_medium", (0.5, 0.75, 1.0)),
 }
 
 
