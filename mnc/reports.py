@@ -1,5 +1,5 @@
 """What the `mnc` commands print: compile/run/flash summaries, the `info` summary (optionally with each
-layer's kernel for a target) and the `ops` table. Kept apart from mnc/cli.py, which parses arguments
+layer's kernel for a target) and the `ops` table. Kept apart from mnc/cli/, which parses arguments
 and turns errors into one line."""
 
 from __future__ import annotations

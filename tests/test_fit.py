@@ -79,7 +79,7 @@ def test_cache_is_keyed_by_variant_core_and_version(tmp_path):
 def test_board_limits_equal_their_explicit_form():
     from dataclasses import replace
 
-    from mnc.cli import _limits
+    from mnc.cli.choose import _limits
 
     by_board = _limits("nucleo_f446re", None, None, None, None, 200, 1.0)
     explicit = _limits(None, "cortex-m4", 131_072, 524_288, 180, 200, 1.0)
