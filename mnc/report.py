@@ -14,13 +14,13 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from mnc.compiler import CompileResult, compile_model
 from mnc.errors import MncError
 from mnc.memory.liveness import live_bytes_per_step
 from mnc.options import CompileOptions
+from mnc.safetext import escape
 from mnc.summary import op_params
 
 ALIAS_KERNEL = "(alias)"     # reshape: no call, the output shares the input's memory

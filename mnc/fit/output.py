@@ -8,8 +8,9 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from mnc.safetext import escape
 
 FIT_JSON = "fit.json"
 PARETO_PNG = "pareto.png"
