@@ -1,9 +1,9 @@
 """Whole-network cost on emulated Cortex-M CPUs, three kernel families measured in the same run: mnc's
-portable C kernels, mnc's optimized (DSP/MVE) kernels and Arm's CMSIS-NN (`--kernels cmsis-nn`, built
+portable C kernels, mnc's optimized (v7m/DSP/MVE) kernels and Arm's CMSIS-NN (`--kernels cmsis-nn`, built
 from ../shared/third_party/CMSIS-NN with the same compiler and flags). Retired instructions per inference,
 MACs per instruction, flash, RAM, compile time, the speed-up of mnc over CMSIS-NN, and per-layer profiles.
 
-    .venv/bin/python bench/network.py [--models vww v1-0.25 v2-0.35 v3s-0.75] [--targets cortex-m4 ...]
+    .venv/bin/python bench/network.py [--models vww v1-0.25 v2-0.35 v3s-0.75] [--targets cortex-m3 cortex-m4 ...]
                                       [--layers all|none|MODEL@TARGET ...] [--cmsis-nn DIR]
 
 Columns:
@@ -40,7 +40,7 @@ from bench.common import VWW_INT8, emit, quiet_warnings, stack_estimate, table
 from mnc.errors import FitError
 
 MODELS = ("vww", "v1-0.25", "v2-0.35", "v3s-0.75")
-TARGETS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+TARGETS = ("cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 FAMILIES = ("portable", "optimized", "cmsis-nn")
 RESOLUTION = 96
 INPUT_SEED = 0

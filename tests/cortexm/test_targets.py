@@ -12,11 +12,11 @@ from tests.cortexm.cases import EMULATED_TARGETS
 
 FEATURES = {
     "cortex-m0plus": set(),
-    "cortex-m3": set(),
-    "cortex-m4": {"dsp", "fpu"},
-    "cortex-m7": {"dsp", "fpu"},
-    "cortex-m33": {"dsp", "fpu"},
-    "cortex-m55": {"dsp", "fpu", "mve"},
+    "cortex-m3": {"v7m"},
+    "cortex-m4": {"v7m", "dsp", "fpu"},
+    "cortex-m7": {"v7m", "dsp", "fpu"},
+    "cortex-m33": {"v7m", "dsp", "fpu"},
+    "cortex-m55": {"v7m", "dsp", "fpu", "mve"},
 }
 MACHINES = {
     "cortex-m0plus": "microbit",
