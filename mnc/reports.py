@@ -97,7 +97,7 @@ def ops_table(support: list[dict]) -> Table:
     from mnc.targets import available, load_target
 
     features = "; ".join(f"{t}: {', '.join(sorted(load_target(t).features)) or 'portable only'}" for t in available())
-    table = Table(title="mnc operators", caption=f"kernels in preference order, (dsp)/(mve) = needs that target "
+    table = Table(title="mnc operators", caption=f"kernels in preference order, (v7m)/(dsp)/(mve) = needs that target "
                                                  f"feature ({features}); --json lists them per target")
     for column in ("op", "TFLite", "ONNX", "C kernels", "constraints"):
         table.add_column(column)
