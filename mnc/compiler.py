@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mnc import __version__
 from mnc.codegen.context import Layer, MemoryLayout, build_context, kernel_files, model_hash
-from mnc.cmsis_nn import lowering as cmsis_nn_lowering
+from mnc.cmsis_nn import kernels as cmsis_nn_kernels
 from mnc.cmsis_nn.sources import LICENSE as CMSIS_NN_LICENSE
 from mnc.cmsis_nn.sources import locate as locate_cmsis_nn
 from mnc.codegen.emit import CMSIS_GLUE_DIR, KERNELS_DIR, package_sources, write_package
@@ -20,7 +20,7 @@ from mnc.frontends.builtin import build_variant
 from mnc.frontends.onnx import load_onnx
 from mnc.frontends.tflite import load_tflite
 from mnc.ir import Graph
-from mnc.kernels.select import lower_op
+from mnc.kernels.select import KernelFamily, lower_op
 from mnc.layout import io_spec
 from mnc.memory import plan_memory
 from mnc.memory.choose import choose_schedule
@@ -34,7 +34,6 @@ from mnc.safetext import quoted
 from mnc.targets import Target, load_target
 
 MODEL_SUFFIXES = (".tflite", ".onnx")
-CMSIS_NN_FEATURE = "cmsis-nn"
 # Limits of the generated C on every target, the host included: kernels index tensors with int32_t and
 # model.c keeps per-layer offsets, sizes and MAC counts in uint32_t tables.
 MAX_ARENA_BYTES = 2**31 - 1
@@ -83,7 +82,7 @@ def plan_model(source: Graph | str | Path, options: CompileOptions) -> tuple[Gra
     target = load_target(options.target)
     graph, _name = load_source(source, options)
     qgraph = checked(optimize_and_quantize(checked(graph), options))
-    layers = lower(qgraph, kernel_target(target, options))
+    layers = lower(qgraph, kernel_target(target, options), kernel_family(target, options))
     return qgraph, layers, plan_arena(qgraph, layers, options)
 
 
@@ -121,34 +120,30 @@ def quantize_and_lower(graph: Graph, target: Target, options: CompileOptions) ->
     """The int8 graph and its layers, each with the kernel chosen for `target`."""
     qgraph = checked(optimize_and_quantize(checked(graph), options))
     prove_graph(qgraph)   # before lowering: no layer whose int32 arithmetic can overflow gets C
-    return qgraph, lower(qgraph, kernel_target(target, options))
+    return qgraph, lower(qgraph, kernel_target(target, options), kernel_family(target, options))
 
 
 def kernel_target(target: Target, options: CompileOptions) -> Target:
-    """The target kernels are chosen for: with `portable_kernels`, one without DSP/MVE features,
-    so the same CPU can be measured with the portable C kernels; with `kernels="cmsis-nn"`, one that
-    also has the pseudo-feature "cmsis-nn" (CMSIS-NN picks its DSP/MVE code from the real features)."""
+    """The target kernels are chosen for: with `portable_kernels`, one without features, so the same
+    CPU can be measured with the portable C kernels."""
     if options.portable_kernels:
         return replace(target, features=frozenset())
-    if options.kernels == "cmsis-nn":
-        return replace(target, features=target.features | {CMSIS_NN_FEATURE})
     return target
 
 
-def lower(graph: Graph, target: Target) -> list[Layer]:
-    """Each scheduled op's kernel call on `target` (the first of its candidate kernels that applies),
-    with its MAC count and why better kernels were skipped. A target with the "cmsis-nn" pseudo-feature
-    (see kernel_target) calls CMSIS-NN for the ops it has; the others keep mnc's selection."""
+def kernel_family(target: Target, options: CompileOptions) -> KernelFamily | None:
+    """With `kernels="cmsis-nn"`, CMSIS-NN's descriptors for the code path the core compiles (tried
+    before mnc's own kernels); None for mnc's kernels only."""
+    return cmsis_nn_kernels.family(target) if options.kernels == "cmsis-nn" else None
+
+
+def lower(graph: Graph, target: Target, family: KernelFamily | None = None) -> list[Layer]:
+    """Each scheduled op's kernel call on `target` (the first of its candidate kernels that applies,
+    a `family`'s first), with its MAC count and why better kernels were skipped."""
     layers = []
-    cmsis_nn = target.has(CMSIS_NN_FEATURE)
     for op in graph.ops():
-        macs = int(get_op(op.kind).macs(op, graph))
-        call = cmsis_nn_lowering.lower(op, graph, target) if cmsis_nn else None
-        if call is not None:
-            layers.append(Layer(op, call, macs))
-            continue
-        lowering = lower_op(op, graph, target)
-        layers.append(Layer(op, lowering.call, macs, lowering.skipped))
+        lowering = lower_op(op, graph, target, family)
+        layers.append(Layer(op, lowering.call, int(get_op(op.kind).macs(op, graph)), lowering.skipped))
     return layers
 
 
@@ -164,7 +159,7 @@ def vendor_files(cmsis, layers: list[Layer], target: Target) -> tuple[tuple[str,
     need on this core, and the glue; nothing for mnc's own kernels."""
     if cmsis is None:
         return (), ()
-    functions = cmsis_nn_lowering.arm_functions([layer.call for layer in layers])
+    functions = cmsis_nn_kernels.arm_functions([layer.call for layer in layers])
     sources = cmsis.needed_sources(functions, target.cc, target.cflags) if functions else []
     files = (*sources, *(cmsis.headers() if functions else ()), *((CMSIS_NN_LICENSE,) if functions else ()))
     return files, (CMSIS_GLUE_DIR, *cmsis.file_dirs())

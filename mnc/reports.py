@@ -63,7 +63,7 @@ def print_flash_summary(result, console: Console) -> None:
         console.print(f"host build: {'bytes equal' if same else 'BYTES DIFFER'}")
 
 
-def info_summary(model, is_variant: bool, classes, resolution, target) -> dict:
+def info_summary(model, is_variant: bool, classes, resolution, target, kernels: str = "mnc") -> dict:
     from mnc.compiler import load_source, quantize_and_lower
     from mnc.ops import verify_graph
     from mnc.options import CompileOptions
@@ -72,11 +72,13 @@ def info_summary(model, is_variant: bool, classes, resolution, target) -> dict:
 
     if not is_variant and (classes is not None or resolution is not None):
         raise MncError("--classes and --resolution apply to built-in variants only")
+    if target is None and kernels != "mnc":
+        raise MncError("--kernels chooses kernels for a --target; give one")
     if target is None:
         graph = structure_only(model, is_variant, classes, resolution)
         verify_graph(graph)
         return summarize(graph)
-    options = CompileOptions(target=target, classes=classes, resolution=resolution)
+    options = CompileOptions(target=target, classes=classes, resolution=resolution, kernels=kernels)
     graph, _name = load_source(model, options)
     qgraph, layers = quantize_and_lower(graph, load_target(target), options)
     return summarize(qgraph, {layer.op.name: (layer.call.kernel, layer.skipped) for layer in layers})

@@ -33,8 +33,8 @@ def corrupt_one_multiplier(monkeypatch):
     """Lower normally, then scale one output channel's requantization multiplier of CORRUPTED_LAYER."""
     original = mnc.compiler.lower
 
-    def lower(graph, target):
-        layers = original(graph, target)
+    def lower(graph, target, family=None):
+        layers = original(graph, target, family)
         layer = next(layer for layer in layers if layer.op.name == CORRUPTED_LAYER)
         multiplier = layer.call.params["multiplier"]
         assert isinstance(multiplier, ConstArray)
@@ -150,9 +150,9 @@ def test_compile_cli_portable_kernels_flag(monkeypatch, capsys, tmp_path, flag, 
     seen = []
     original = mnc.compiler.lower
 
-    def spy(graph, target):
+    def spy(graph, target, family=None):
         seen.append(set(target.features))
-        return original(graph, target)
+        return original(graph, target, family)
 
     monkeypatch.setattr(mnc.compiler, "lower", spy)
     monkeypatch.setattr(mnc.compiler, "measure", lambda out_dir, target: None)   # no ARM build needed

@@ -24,9 +24,13 @@ if TYPE_CHECKING:
 COMMON_HEADER = "mnc_common.h"
 
 
-def array(ctype: str):
-    """A pointer field of a params struct: `const <ctype> *`, filled with a ConstArray of that type."""
-    return dataclasses.field(metadata={"ctype": ctype})
+NULL = 0   # the value of a nullable pointer field left empty (C's null pointer constant, rendered `0`)
+
+
+def array(ctype: str, nullable: bool = False):
+    """A pointer field of a params struct: `const <ctype> *`, filled with a ConstArray of that type (or,
+    when `nullable`, with NULL: a library taking NULL for "not used", as CMSIS-NN's kernel sums)."""
+    return dataclasses.field(metadata={"ctype": ctype, "nullable": nullable})
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class Params:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             ctype = f.metadata.get("ctype")
-            if ctype is not None and not (isinstance(value, ConstArray) and value.ctype == ctype):
+            null_ok = f.metadata.get("nullable") and value is NULL
+            if ctype is not None and not null_ok and not (isinstance(value, ConstArray) and value.ctype == ctype):
                 raise TypeError(f"{type(self).__name__}.{f.name} must be a ConstArray of {ctype}")
             if ctype is None and isinstance(value, ConstArray):
                 raise TypeError(f"{type(self).__name__}.{f.name} is an int32_t field, not an array")

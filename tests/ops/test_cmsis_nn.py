@@ -17,8 +17,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from mnc.cmsis_nn import lowering as cl
+from mnc.cmsis_nn import buffers
+from mnc.cmsis_nn import kernels as ck
 from mnc.cmsis_nn.sources import locate
+from mnc.kernels.select import lower_op
 from mnc.ops import get_op
 from mnc.runners import cortexm, host
 from mnc.targets import load_target
@@ -95,8 +97,9 @@ def _lowered(target_name: str):
     names, cases, wants = [], [], []
     for name, (g, xs) in sorted(_all_cases().items()):
         op = g.op("op")
-        call = cl.lower(op, g, target)
-        assert call is not None and call.kernel.startswith("mnc_cmsis_"), name
+        lowering = lower_op(op, g, target, ck.family(target))
+        assert lowering.kernel.startswith("mnc_cmsis_") and lowering.skipped == {}, name
+        call = lowering.call
         want = _reference(g, xs)
         names.append(name)
         cases.append(Case(call, xs, want.shape))
@@ -131,7 +134,7 @@ def test_cmsis_nn_bit_exact_under_qemu(cmsis, tmp_path, path):
     need_tool("arm-none-eabi-gcc")
     need_tool("qemu-system-arm")
     target = PATH_TARGETS[path]
-    assert cl.core(load_target(target)) == path
+    assert ck.core(load_target(target)) == path
     names, cases, wants = _lowered(target)
     batch = write_batch(cases, tmp_path / "pkg", load_target(target), cmsis)
     _check(names, cases, wants, cortexm.run(batch.out_dir, target, batch.x).output, batch)
@@ -187,25 +190,39 @@ def test_scratch_sizes_equal_arm_functions(cmsis, tmp_path):
             continue
         x, w, y = (g.tensor(n).shape for n in ("x", "w", "y"))
         kh, kw = (w[1], w[2])
-        geometry = cl._conv_geometry(op, g, kh, kw)
+        geometry = ck.conv_geometry(op, g)
         args = [str(v) for v in (*x, kh, kw, y[3], y[1], y[2], geometry["stride_h"], geometry["stride_w"],
                                  geometry["pad_top"], geometry["pad_left"], geometry["dilation_h"], geometry["dilation_w"])]
         arm = [int(s) for s in subprocess.run([str(exe), "c" if op.kind == "conv2d" else "d", *args], check=True,
                                               capture_output=True, text=True).stdout.split()]
         if op.kind == "conv2d":
-            ours = [cl.conv_scratch_bytes(geometry, p) for p in ("c", "dsp", "mve")]
+            ours = [buffers.conv_scratch_bytes(geometry, p) for p in ck.PATHS]
         else:
-            ours = [cl.depthwise_scratch_bytes(geometry, y[3] // x[3], p) for p in ("c", "dsp", "mve")]
+            ours = [buffers.depthwise_scratch_bytes(geometry, y[3] // x[3], p) for p in ck.PATHS]
         assert ours == arm, name
 
 
-def test_ops_without_cmsis_nn_kernel_keep_mnc_kernels():
-    g = _graph("mul", [(1, 4), (1, 4)], {}, [(0.1, 0), (0.1, 0)], (0.02, 0))
-    assert cl.lower(g.op("op"), g, load_target("cortex-m7")) is None
-    g = _graph("add", [(1, 4, 4, 8), (1, 1, 1, 8)], {}, [(0.1, 0), (0.1, 0)], (0.2, 0))
-    assert cl.lower(g.op("op"), g, load_target("cortex-m7")) is None        # broadcasting add
-    g = _graph("avg_pool2d", [(1, 4, 4, 8)], {"kernel": (2, 2)}, [(0.1, 0)], (0.2, 0))
-    assert cl.lower(g.op("op"), g, load_target("cortex-m7")) is None        # requantizing pool
+@pytest.mark.parametrize("op_graph, reason", [
+    (lambda: _graph("mul", [(1, 4), (1, 4)], {}, [(0.1, 0), (0.1, 0)], (0.02, 0)),
+     {"cmsis-nn": "CMSIS-NN has no kernel for mul"}),
+    (lambda: _graph("add", [(1, 4, 4, 8), (1, 1, 1, 8)], {}, [(0.1, 0), (0.1, 0)], (0.2, 0)),
+     {"mnc_cmsis_add_s8": "broadcasting or a constant operand (arm_elementwise_add_s8 adds two equal-shaped tensors)"}),
+    (lambda: _graph("avg_pool2d", [(1, 4, 4, 8)], {"kernel": (2, 2)}, [(0.1, 0)], (0.2, 0)),
+     {"mnc_cmsis_avg_pool_s8": "output quantization differs from the input's (arm_avgpool_s8 does not requantize)"}),
+], ids=["mul", "broadcasting_add", "requantizing_pool"])
+def test_ops_without_cmsis_nn_kernel_keep_mnc_kernels_and_say_why(op_graph, reason):
+    g = op_graph()
+    m7 = load_target("cortex-m7")
+    lowering = lower_op(g.op("op"), g, m7, ck.family(m7))
+    assert lowering.kernel == lower_op(g.op("op"), g, m7).kernel and lowering.skipped == reason
+
+
+def test_asymmetric_padding_falls_back_with_a_reason():
+    g, _ = _quantized_case("conv2d", np.random.default_rng(0), (1, 6, 6, 4), (4, 3, 3, 4), {"pad": (2, 0, 1, 1)}, 0, 0)
+    m3 = load_target("cortex-m3")
+    lowering = lower_op(g.op("op"), g, m3, ck.family(m3))
+    assert lowering.kernel == "mnc_conv2d_v7m_s8"
+    assert "padding CMSIS-NN cannot express" in lowering.skipped["mnc_cmsis_conv_s8"]
 
 
 # ---- end to end --------------------------------------------------------------------------------
@@ -238,3 +255,32 @@ def test_bad_cmsis_nn_options_give_one_line(tmp_path, capsys, argv):
     err = capsys.readouterr().err.strip().splitlines()
     assert exc.value.code == 1 and err[-1].startswith("error: ") and "cmsis" in err[-1].lower()
     assert not (tmp_path / "out").exists()
+
+
+def test_info_shows_the_cmsis_nn_kernel_per_layer_and_why_one_was_skipped(capsys):
+    """`mnc info --target T --kernels cmsis-nn`: the kernel each layer gets and, for ops CMSIS-NN has no
+    kernel for (the squeeze-excite MEAN, MUL and the LUT activations of V3), the reason."""
+    import json
+
+    from mnc.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["info", "--variant", "v3s-0.75", "--resolution", "96", "--target", "cortex-m7", "--kernels", "cmsis-nn",
+              "--json"])
+    assert exc.value.code in (0, None)
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    by_kind = {}
+    for layer in layers:
+        by_kind.setdefault(layer["kind"], set()).add(layer["kernel"])
+    assert by_kind["conv2d"] == {"mnc_cmsis_conv_s8"} and by_kind["depthwise_conv2d"] == {"mnc_cmsis_depthwise_s8"}
+    mean = next(layer for layer in layers if layer["kind"] == "mean")
+    assert mean["kernel"] == "mnc_mean_s8" and mean["skipped"] == {"cmsis-nn": "CMSIS-NN has no kernel for mean"}
+
+
+def test_info_kernels_needs_a_target(capsys):
+    from mnc.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["info", "--variant", "v1-0.25", "--kernels", "cmsis-nn"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 1 and err[-1] == "error: --kernels chooses kernels for a --target; give one"
