@@ -20,6 +20,7 @@ from mnc.frontends.builtin import build_variant
 from mnc.frontends.onnx import load_onnx
 from mnc.frontends.tflite import load_tflite
 from mnc.ir import Graph
+from mnc.kernels.packing_v7m import V7M_FEATURE
 from mnc.kernels.select import KernelFamily, lower_op
 from mnc.layout import io_spec
 from mnc.memory import plan_memory
@@ -82,7 +83,7 @@ def plan_model(source: Graph | str | Path, options: CompileOptions) -> tuple[Gra
     target = load_target(options.target)
     graph, _name = load_source(source, options)
     qgraph = checked(optimize_and_quantize(checked(graph), options))
-    layers = lower(qgraph, kernel_target(target, options), kernel_family(target, options))
+    layers = lower_within_flash(qgraph, target, options)
     return qgraph, layers, plan_arena(qgraph, layers, options)
 
 
@@ -120,7 +121,32 @@ def quantize_and_lower(graph: Graph, target: Target, options: CompileOptions) ->
     """The int8 graph and its layers, each with the kernel chosen for `target`."""
     qgraph = checked(optimize_and_quantize(checked(graph), options))
     prove_graph(qgraph)   # before lowering: no layer whose int32 arithmetic can overflow gets C
-    return qgraph, lower(qgraph, kernel_target(target, options), kernel_family(target, options))
+    return qgraph, lower_within_flash(qgraph, target, options)
+
+
+def lower_within_flash(graph: Graph, target: Target, options: CompileOptions) -> list[Layer]:
+    """The layers for `target`; if the v7m kernels' constants (two channels' weights per int32 word:
+    twice the int8 weights of a convolution) would exceed the flash budget the portable ones fit in,
+    the layers without them, so the plain-C speed-up never costs a model its fit."""
+    kernels, family = kernel_target(target, options), kernel_family(target, options)
+    layers = lower(graph, kernels, family)
+    budget = flash_budget(target, options)
+    if kernels.has(V7M_FEATURE) and budget and constant_bytes(layers) > budget:
+        return lower(graph, replace(kernels, features=kernels.features - {V7M_FEATURE}), family)
+    return layers
+
+
+def flash_budget(target: Target, options: CompileOptions) -> int:
+    """Flash bytes the constants must fit in: the board's, or the target file's (0: no budget)."""
+    if options.board is not None:
+        from mnc.boards import load_board
+
+        return load_board(options.board).flash_bytes
+    return target.flash_bytes if options.enforce_budget else 0
+
+
+def constant_bytes(layers: list[Layer]) -> int:
+    return sum(a.data.nbytes for layer in layers for a in layer.call.arrays)
 
 
 def kernel_target(target: Target, options: CompileOptions) -> Target:
@@ -209,7 +235,7 @@ def check_c_limits(layers: list[Layer], arena_bytes: int) -> None:
 
 def check_fits(layers: list[Layer], arena_bytes: int, target: Target) -> None:
     """Reject, before writing anything, a model whose arena or constants exceed the target's budget."""
-    const_bytes = sum(a.data.nbytes for layer in layers for a in layer.call.arrays)
+    const_bytes = constant_bytes(layers)
     if target.ram_bytes and arena_bytes > target.ram_bytes:
         raise FitError(f"arena of {arena_bytes} bytes exceeds {target.name}'s {target.ram_bytes} bytes of RAM")
     if target.flash_bytes and const_bytes > target.flash_bytes:

@@ -131,3 +131,22 @@ def test_weight_packing_refuses_what_would_carry_or_overflow():
     assert pack_channel_pairs(np.array([[-1], [-128]], np.int8)) is None       # below int32
     assert pack_channel_pairs(np.full((2, 520), 127, np.int8)) is None         # 128 * 66,040 >= 2^23
     assert pack_channel_pairs(np.full((2, 500), 127, np.int8)) is not None
+
+
+def test_v7m_kernels_give_way_where_their_weights_would_not_fit_flash():
+    """Two channels per int32 word doubles a convolution's weight bytes: where that would exceed the
+    flash budget the portable kernels fit in, the compiler lowers without the v7m kernels."""
+    from dataclasses import replace
+
+    from mnc import compiler
+    from mnc.options import CompileOptions
+
+    g, _ = _quantized_case("conv2d", np.random.default_rng(4), (1, 4, 4, 64), (64, 1, 1, 64), {}, 0, 0)
+    m3 = load_target(TARGET)
+    options = CompileOptions(target=TARGET)
+    portable = compiler.constant_bytes(compiler.lower(g, replace(m3, features=frozenset())))
+    packed = compiler.constant_bytes(compiler.lower(g, m3))
+    assert packed > portable
+    assert compiler.lower_within_flash(g, m3, options)[0].call.kernel == "mnc_conv1x1_v7m_s8"
+    tight = replace(m3, flash_bytes=(portable + packed) // 2)
+    assert compiler.lower_within_flash(g, tight, options)[0].call.kernel == "mnc_conv1x1_s8"
