@@ -25,8 +25,10 @@ from typing import ClassVar
 import numpy as np
 
 from mnc.cmsis_nn import buffers
+from mnc.kernels import conv_fields as cf
 from mnc.kernels.base import NULL, YES, KernelDescriptor, Params, Verdict, array, no
 from mnc.kernels.call import ConstArray, KernelCall
+from mnc.kernels.pool_fields import PoolParams, pool_fields
 from mnc.kernels.select import KernelFamily
 from mnc.ops import geometry, get_op
 from mnc.ops import requantization as rq
@@ -96,18 +98,6 @@ def _expressible_padding(op, graph) -> Verdict:
     return YES
 
 
-def _stage_fields(stage: dict) -> dict:
-    return {"input_offset": stage["input_offset"], "output_offset": stage["output_offset"],
-            "act_min": stage["act_range"][0], "act_max": stage["act_range"][1]}
-
-
-def _stage_arrays(stage: dict, weights) -> dict:
-    return {"weights": ConstArray("weights", "int8_t", np.asarray(weights, np.int8)),
-            "bias": ConstArray("bias", "int32_t", stage["bias"]),
-            "multiplier": ConstArray("multiplier", "int32_t", stage["multiplier"]),
-            "shift": ConstArray("shift", "int32_t", stage["shift"])}
-
-
 @dataclass(frozen=True)
 class CmsisConvParams(Params):
     in_h: int
@@ -147,8 +137,8 @@ class CmsisConv(CmsisKernel):
     def params(self, op, graph):
         w = graph.tensor(op.inputs[1])
         stage = rq.output_stage(graph, op, w.shape[0])
-        return CmsisConvParams(**conv_geometry(op, graph), **_stage_fields(stage),
-                               scratch_bytes=self.arm_buffer_bytes(op, graph), **_stage_arrays(stage, w.data))
+        return CmsisConvParams(**conv_geometry(op, graph), scratch_bytes=self.arm_buffer_bytes(op, graph),
+                               **cf.portable_stage_fields(stage, w.data))
 
     def arm_buffer_bytes(self, op, graph):
         return buffers.conv_scratch_bytes(conv_geometry(op, graph), self.path)
@@ -202,9 +192,9 @@ class CmsisDepthwise(CmsisKernel):
     def params(self, op, graph):
         g = conv_geometry(op, graph)
         stage = rq.output_stage(graph, op, g["out_c"])
-        return CmsisDepthwiseParams(**g, depth_multiplier=g["out_c"] // g["in_c"], **_stage_fields(stage),
+        return CmsisDepthwiseParams(**g, depth_multiplier=g["out_c"] // g["in_c"],
                                     scratch_bytes=self.arm_buffer_bytes(op, graph),
-                                    **_stage_arrays(stage, graph.tensor(op.inputs[1]).data))
+                                    **cf.portable_stage_fields(stage, graph.tensor(op.inputs[1]).data))
 
     def arm_buffer_bytes(self, op, graph):
         g = conv_geometry(op, graph)
@@ -246,7 +236,7 @@ class CmsisFullyConnected(CmsisKernel):
         per_channel = int(rq.qparams(graph, op.inputs[1]).scale.size > 1)
         kernel_sum = self._kernel_sum(op, graph)
         return CmsisFullyConnectedParams(
-            in_size=n, out_size=o, **_stage_fields(stage), per_channel=per_channel, **_stage_arrays(stage, weights),
+            in_size=n, out_size=o, per_channel=per_channel, **cf.portable_stage_fields(stage, weights),
             kernel_sum=NULL if kernel_sum is None else ConstArray("kernel_sum", "int32_t", kernel_sum))
 
     def _stage(self, op, graph):
@@ -262,20 +252,7 @@ class CmsisFullyConnected(CmsisKernel):
 
 
 @dataclass(frozen=True)
-class CmsisAvgPoolParams(Params):
-    in_h: int
-    in_w: int
-    channels: int
-    out_h: int
-    out_w: int
-    kernel_h: int
-    kernel_w: int
-    stride_h: int
-    stride_w: int
-    pad_top: int
-    pad_left: int
-    act_min: int
-    act_max: int
+class CmsisAvgPoolParams(PoolParams):
     scratch_bytes: int
 
 
@@ -292,9 +269,7 @@ class CmsisAvgPool(CmsisKernel):
         return YES
 
     def params(self, op, graph):
-        lo, hi = get_op(op.kind).act_range(op, graph)
-        return CmsisAvgPoolParams(**pool_geometry(op, graph), act_min=lo, act_max=hi,
-                                  scratch_bytes=self.arm_buffer_bytes(op, graph))
+        return CmsisAvgPoolParams(**pool_fields(op, graph), scratch_bytes=self.arm_buffer_bytes(op, graph))
 
     def arm_buffer_bytes(self, op, graph):
         return buffers.avgpool_scratch_bytes(pool_geometry(op, graph)["channels"], self.path)
