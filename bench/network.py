@@ -147,8 +147,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), help="built-in variants, or 'vww'")
     parser.add_argument("--targets", nargs="+", default=list(TARGETS))
-    parser.add_argument("--layers", nargs="+", default=["vww@cortex-m7", "vww@cortex-m55"],
-                        help="per-layer profiles: 'all', 'none' or MODEL@TARGET ... [vww@cortex-m7 vww@cortex-m55]")
+    parser.add_argument("--layers", nargs="+", default=["vww@cortex-m3", "vww@cortex-m7", "vww@cortex-m55"],
+                        help="per-layer profiles: 'all', 'none' or MODEL@TARGET ... "
+                             "[vww@cortex-m3 vww@cortex-m7 vww@cortex-m55]")
     parser.add_argument("--cmsis-nn", type=Path, default=None, help="CMSIS-NN tree [../shared/third_party/CMSIS-NN]")
     args = parser.parse_args(argv)
     quiet_warnings()
