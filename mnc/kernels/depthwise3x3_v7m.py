@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from mnc.kernels import conv_fields as cf
 from mnc.kernels.base import YES, KernelDescriptor, Params, array, no
 from mnc.kernels.call import ConstArray
+from mnc.kernels.packing_dsp import round4
 from mnc.kernels.packing_v7m import REQUANT_HEADER, V7M_FEATURE, v7m_stage_params
 from mnc.ops.depthwise_conv2d import depth_multiplier
 
@@ -54,6 +55,11 @@ class Depthwise3x3V7m(KernelDescriptor):
             **{k: window[k] for k in ("stride_h", "stride_w", "pad_top", "pad_left")},
             input_zero_point=-s["input_offset"], **v7m_stage_params(cf.folded_bias(op, graph, taps), taps, s),
             weights=ConstArray("weights", "int8_t", taps))
+
+
+    def scratch_bytes(self, op, graph):
+        """One 3x3 window of all channels, for pixels whose window reaches into the padding."""
+        return round4(9 * graph.tensor(op.inputs[0]).shape[3])
 
 
 def _plain_3x3(op, graph):
