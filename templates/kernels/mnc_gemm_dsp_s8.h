@@ -119,20 +119,22 @@ static inline void mnc_dsp_dot_1x2(const uint32_t *cols, const uint32_t *w, int3
     acc[1] = a1;
 }
 
-/* The four outputs of one channel pair (channel 1 is not stored when `pair` is 0). Every constant is
- * read before the int8 stores, which the compiler must assume alias it. */
+/* The four outputs of one channel pair (channel 1 is not stored when `pair` is 0). The multipliers
+ * and shifts are read after the dot products, when the temporaries of the MAC loop are free: `restrict`
+ * on the outputs tells GCC the int8 stores do not alias them, so nothing is spilled to the stack. */
 static inline __attribute__((always_inline)) void mnc_dsp_gemm_2x2(const uint32_t *cols, const uint32_t *w,
-        int32_t groups, const int32_t *q, const int8_t *sh, const mnc_dsp_out_t *o, int8_t *y0, int8_t *y1,
-        int pair, int fast, int full)
+        int32_t groups, const int32_t *q, const int8_t *sh, const mnc_dsp_out_t *o, int8_t *restrict y0,
+        int8_t *restrict y1, int pair, int fast, int full)
 {
-    const int32_t m0 = q[1], m1 = q[3], s0 = sh[0], s1 = sh[1];
     int32_t acc[4] = {q[0], q[2], q[0], q[2]};
     mnc_dsp_dot_2x2(cols, w, groups, acc);
+    const int32_t m0 = q[1], s0 = sh[0];
     const int32_t r00 = mnc_dsp_output(acc[0], m0, s0, o, fast, full, 0);
     const int32_t r10 = mnc_dsp_output(acc[2], m0, s0, o, fast, full, 0);
     y0[0] = (int8_t)r00;
     y1[0] = (int8_t)r10;
     if (pair) {
+        const int32_t m1 = q[3], s1 = sh[1];
         const int32_t r01 = mnc_dsp_output(acc[1], m1, s1, o, fast, full, 0);
         const int32_t r11 = mnc_dsp_output(acc[3], m1, s1, o, fast, full, 0);
         y0[1] = (int8_t)r01;
@@ -141,20 +143,19 @@ static inline __attribute__((always_inline)) void mnc_dsp_gemm_2x2(const uint32_
 }
 
 static inline __attribute__((always_inline)) void mnc_dsp_gemm_2px_body(const mnc_dsp_gemm_t *g,
-        const uint32_t *cols, int8_t *y0, int8_t *y1, int fast, int full)
+        const uint32_t *cols, int8_t *restrict y0, int8_t *restrict y1, int fast, int full)
 {
     const uint32_t *w = (const uint32_t *)(const void *)g->weights;   /* same type but for signedness */
     const int32_t *q = g->quant;
     const int8_t *sh = g->shift;
     const mnc_dsp_out_t o = mnc_dsp_out(g->output_offset, g->act_min, g->act_max);
     const int32_t groups = g->groups;
-    for (int32_t pairs = g->out_c >> 1; pairs > 0; pairs--) {
+    const int8_t *const y0_end = y0 + (g->out_c & ~1);
+    for (; y0 < y0_end; y0 += 2, y1 += 2) {
         mnc_dsp_gemm_2x2(cols, w, groups, q, sh, &o, y0, y1, 1, fast, full);
         w += 2 * groups;
         q += 2 * MNC_DSP_QUANT_FIELDS;
         sh += 2;
-        y0 += 2;
-        y1 += 2;
     }
     if (g->out_c & 1) {
         mnc_dsp_gemm_2x2(cols, w, groups, q, sh, &o, y0, y1, 0, fast, full);

@@ -25,15 +25,18 @@ def _conv(shapes, seed=0):
 @pytest.mark.parametrize("target,shapes,kernel,skipped", [
     ("cortex-m55", POINTWISE, "mnc_conv1x1_mve_s8", []),
     ("cortex-m7", POINTWISE, "mnc_conv1x1_dsp_s8", ["mnc_conv1x1_mve_s8"]),
-    ("cortex-m3", POINTWISE, "mnc_conv1x1_v7m_s8", ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv2d_dsp_s8"]),
-    ("host", POINTWISE, "mnc_conv1x1_s8", ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv2d_dsp_s8",
-                                           "mnc_conv1x1_v7m_s8", "mnc_conv2d_v7m_s8"]),
-    ("cortex-m55", THREE_BY_THREE, "mnc_conv2d_dsp_s8", ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8"]),
+    ("cortex-m3", POINTWISE, "mnc_conv1x1_v7m_s8", ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8",
+                                                    "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8"]),
+    ("host", POINTWISE, "mnc_conv1x1_s8", ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8",
+                                           "mnc_conv2d_dsp_s8", "mnc_conv1x1_v7m_s8", "mnc_conv2d_v7m_s8"]),
+    ("cortex-m55", THREE_BY_THREE, "mnc_conv2d_dsp_s8",
+     ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8"]),
     ("cortex-m3", THREE_BY_THREE, "mnc_conv2d_v7m_s8",
-     ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv2d_dsp_s8", "mnc_conv1x1_v7m_s8"]),
+     ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8",
+      "mnc_conv1x1_v7m_s8"]),
     ("host", THREE_BY_THREE, "mnc_conv2d_s8",
-     ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv2d_dsp_s8", "mnc_conv1x1_v7m_s8", "mnc_conv2d_v7m_s8",
-      "mnc_conv1x1_s8"]),
+     ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8",
+      "mnc_conv1x1_v7m_s8", "mnc_conv2d_v7m_s8", "mnc_conv1x1_s8"]),
 ])
 def test_first_applicable_candidate_wins(target, shapes, kernel, skipped):
     g = _conv(shapes)

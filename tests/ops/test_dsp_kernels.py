@@ -24,7 +24,7 @@ CASES = {
     "pw_stride2": ("conv2d", (1, 7, 6, 6), (5, 1, 1, 6), {"stride": (2, 2)}, 9, -3, "mnc_conv1x1_dsp_s8"),
     "pw_wide": ("conv2d", (1, 3, 3, 64), (24, 1, 1, 64), {}, 127, -128, "mnc_conv1x1_dsp_s8"),
     "conv_first": ("conv2d", (1, 9, 9, 3), (8, 3, 3, 3), {"stride": (2, 2), "pad": (0, 1, 0, 1),
-                   "act": ACT_RELU6}, -128, -128, "mnc_conv2d_dsp_s8"),
+                   "act": ACT_RELU6}, -128, -128, "mnc_conv3x3_c3_dsp_s8"),
     "conv_dilated": ("conv2d", (1, 6, 7, 5), (3, 3, 2, 5), {"pad": (1, 1, 1, 0), "dilation": (2, 1)},
                      127, 5, "mnc_conv2d_dsp_s8"),
     "dw_pad": ("depthwise_conv2d", (1, 9, 9, 5), (1, 3, 3, 5), {"pad": (1, 1, 1, 1), "act": ACT_RELU6},
