@@ -162,12 +162,177 @@ static inline __attribute__((always_inline)) void mnc_dsp_gemm_2px_body(const mn
     }
 }
 
+/* What mnc_dsp_gemm_2px_pairs_* read, at these byte offsets (they copy the record to their stack).
+ * Addresses are kept relative to the shift pointer, the one they advance: q = 8 * sh + q_minus_8sh,
+ * y0 = sh + y0_minus_sh (unsigned arithmetic on the 32-bit addresses). */
+typedef struct {
+    const uint32_t *cols;             /*  0: two-pixel column buffer */
+    const uint32_t *cols_end;         /*  4: cols + 4 * groups */
+    const uint32_t *w;                /*  8: weights of the first channel pair */
+    uint32_t q_minus_8sh;             /* 12 */
+    const int8_t *sh;                 /* 16: shift of the first channel */
+    const int8_t *sh_end;             /* 20: sh + 2 * channel pairs */
+    uint32_t y0_minus_sh;             /* 24 */
+    int32_t y1_off;                   /* 28: y1 - y0 */
+    int32_t round_zp;                 /* 32: 1 + 2 * output zero point */
+    int32_t odd;                      /* 36: groups & 1 */
+    uint32_t act_min4, act_max4;      /* 40, 44: the clamp bounds in all four bytes */
+} mnc_dsp_gemm_run_t;
+
+/* One group of the 2 x 2 block in the fixed registers of the functions below (as MNC_DSP_MAC_2X2). */
+#define MNC_DSP_PAIRS_MAC                                                                          \
+    "ldrd r6, r7, [r1], #8\n\t"                                                                  \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                \
+    "sxtb16 r8, r6, ror #8\n\t"                                                                  \
+    "sxtb16 r6, r6\n\t"                                                                          \
+    "sxtb16 r9, r7, ror #8\n\t"                                                                  \
+    "sxtb16 r7, r7\n\t"                                                                          \
+    "smlad r2, r10, r6, r2\n\t"                                                                  \
+    "smlad r2, r11, r8, r2\n\t"                                                                  \
+    "smlad r3, r10, r7, r3\n\t"                                                                  \
+    "smlad r3, r11, r9, r3\n\t"                                                                  \
+    "ldrd r10, r11, [r0], #8\n\t"                                                                \
+    "smlad r4, r10, r6, r4\n\t"                                                                  \
+    "smlad r4, r11, r8, r4\n\t"                                                                  \
+    "smlad r5, r10, r7, r5\n\t"                                                                  \
+    "smlad r5, r11, r9, r5\n\t"
+
+/* Every whole channel pair of two pixels on the fast requantization: the common case, where C code
+ * spilled half the loop state around each 2 x 2 block. Whole functions in assembly so the block's 14
+ * live values own all 14 registers: r0 column pointer, r1 weight pointer, r2..r5 accumulators (pixel 0
+ * channel 0, 1, pixel 1 channel 0, 1), r6..r11 weight and column words, ip the column end, lr the shift
+ * pointer; the rest of the record lives on the stack. Per block: the MAC loop, 4 x (double, SMMULR,
+ * round, shift, + 1 + 2 zp, SSAT #8) as mnc_dsp_requantize_fast, the stores (`store`, with r6 = y0,
+ * r7 = y1 - y0), and about 20 instructions of addressing. */
+#define MNC_DSP_PAIRS_ASM(store)                                                                   \
+    "push {r4-r11, lr}\n\t"                                                                      \
+    "ldmia r0, {r1-r12}\n\t"                                                                     \
+    "push {r1-r12}\n\t"                /* the record at sp */                                      \
+    "ldr ip, [sp, #4]\n\t"                                                                       \
+    "ldr r1, [sp, #8]\n\t"                                                                       \
+    "ldr lr, [sp, #16]\n"                                                                        \
+    "1:\n\t"                           /* channel pair: accumulators from the bias */              \
+    "ldr r6, [sp, #12]\n\t"                                                                      \
+    "add r6, r6, lr, lsl #3\n\t"                                                                 \
+    "ldr r2, [r6]\n\t"                                                                           \
+    "ldr r3, [r6, #8]\n\t"                                                                       \
+    "ldr r0, [sp]\n\t"                                                                           \
+    "ldr r7, [sp, #36]\n\t"                                                                      \
+    "mov r4, r2\n\t"                                                                             \
+    "mov r5, r3\n\t"                                                                             \
+    "cmp r7, #0\n\t"                                                                             \
+    "beq 2f\n\t"                                                                                 \
+    MNC_DSP_PAIRS_MAC                                                                            \
+    "cmp r0, ip\n\t"                                                                             \
+    "bhs 3f\n"                                                                                   \
+    "2:\n\t"                                                                                     \
+    MNC_DSP_PAIRS_MAC                                                                            \
+    MNC_DSP_PAIRS_MAC                                                                            \
+    "cmp r0, ip\n\t"                                                                             \
+    "blo 2b\n"                                                                                   \
+    "3:\n\t"                                                                                     \
+    "ldr r6, [sp, #12]\n\t"                                                                      \
+    "add r6, r6, lr, lsl #3\n\t"                                                                 \
+    "ldr r7, [r6, #4]\n\t"                                                                       \
+    "ldr r8, [r6, #12]\n\t"                                                                      \
+    "ldrsb r9, [lr]\n\t"                                                                         \
+    "ldrsb r10, [lr, #1]\n\t"                                                                    \
+    "ldr r11, [sp, #32]\n\t"                                                                     \
+    "lsl r2, r2, #1\n\t"                                                                         \
+    "lsl r3, r3, #1\n\t"                                                                         \
+    "lsl r4, r4, #1\n\t"                                                                         \
+    "lsl r5, r5, #1\n\t"                                                                         \
+    "smmulr r2, r2, r7\n\t"                                                                      \
+    "smmulr r4, r4, r7\n\t"                                                                      \
+    "smmulr r3, r3, r8\n\t"                                                                      \
+    "smmulr r5, r5, r8\n\t"                                                                      \
+    "add r2, r2, r2, asr #31\n\t"                                                                \
+    "add r3, r3, r3, asr #31\n\t"                                                                \
+    "add r4, r4, r4, asr #31\n\t"                                                                \
+    "add r5, r5, r5, asr #31\n\t"                                                                \
+    "asr r2, r2, r9\n\t"                                                                         \
+    "asr r4, r4, r9\n\t"                                                                         \
+    "asr r3, r3, r10\n\t"                                                                        \
+    "asr r5, r5, r10\n\t"                                                                        \
+    "add r2, r2, r11\n\t"                                                                        \
+    "add r3, r3, r11\n\t"                                                                        \
+    "add r4, r4, r11\n\t"                                                                        \
+    "add r5, r5, r11\n\t"                                                                        \
+    "ssat r2, #8, r2, asr #1\n\t"                                                                \
+    "ssat r3, #8, r3, asr #1\n\t"                                                                \
+    "ssat r4, #8, r4, asr #1\n\t"                                                                \
+    "ssat r5, #8, r5, asr #1\n\t"                                                                \
+    "ldr r6, [sp, #24]\n\t"                                                                      \
+    "ldr r7, [sp, #28]\n\t"                                                                      \
+    "add r6, r6, lr\n\t"                                                                         \
+    store                                                                                        \
+    "ldr r7, [sp, #20]\n\t"                                                                      \
+    "adds lr, lr, #2\n\t"                                                                        \
+    "cmp lr, r7\n\t"                                                                             \
+    "blo 1b\n\t"                                                                                 \
+    "add sp, sp, #48\n\t"                                                                        \
+    "pop {r4-r11, pc}\n\t"
+
+/* Activation range all of int8: SSAT did the clamp. */
+static void __attribute__((naked, noinline, unused)) mnc_dsp_gemm_2px_pairs_full(
+        const mnc_dsp_gemm_run_t *run __attribute__((unused)))   /* in r0 */
+{
+    __asm__ volatile(MNC_DSP_PAIRS_ASM(
+        "strb r2, [r6]\n\t"
+        "strb r3, [r6, #1]\n\t"
+        "add r6, r6, r7\n\t"
+        "strb r4, [r6]\n\t"
+        "strb r5, [r6, #1]\n\t"));
+}
+
+/* Any activation range: the four outputs packed into one word (BFI), clamped bytewise (SSUB8 sets a
+ * lane's GE flag where the difference is >= 0, SEL then picks per lane: max, then min), and stored as
+ * two halfwords [y0 channel 0, 1] and [y1 channel 0, 1]. */
+static void __attribute__((naked, noinline, unused)) mnc_dsp_gemm_2px_pairs_clamped(
+        const mnc_dsp_gemm_run_t *run __attribute__((unused)))   /* in r0 */
+{
+    __asm__ volatile(MNC_DSP_PAIRS_ASM(
+        "bfi r2, r3, #8, #8\n\t"
+        "bfi r2, r4, #16, #8\n\t"
+        "bfi r2, r5, #24, #8\n\t"
+        "ldrd r8, r9, [sp, #40]\n\t"
+        "ssub8 r10, r2, r8\n\t"
+        "sel r2, r2, r8\n\t"
+        "ssub8 r10, r9, r2\n\t"
+        "sel r2, r2, r9\n\t"
+        "strh r2, [r6]\n\t"
+        "lsr r2, r2, #16\n\t"
+        "strh r2, [r6, r7]\n\t"));
+}
+
 /* All output channels of the two pixels in a two-pixel column buffer. */
 static inline void mnc_dsp_gemm_2px(const mnc_dsp_gemm_t *g, const uint32_t *cols, int8_t *y0, int8_t *y1)
 {
-#define MNC_GEMM_2PX_BODY(fast, full) mnc_dsp_gemm_2px_body(g, cols, y0, y1, fast, full)
-    MNC_DSP_SPECIALISE(g->fast_requant, mnc_dsp_full_range(g->act_min, g->act_max), MNC_GEMM_2PX_BODY);
-#undef MNC_GEMM_2PX_BODY
+    if (!g->fast_requant) {
+        mnc_dsp_gemm_2px_body(g, cols, y0, y1, 0, 0);
+        return;
+    }
+    const int full = mnc_dsp_full_range(g->act_min, g->act_max);
+    const int32_t pairs = g->out_c >> 1;
+    if (pairs > 0) {
+        const uint32_t sh = (uint32_t)(uintptr_t)g->shift;
+        const mnc_dsp_gemm_run_t run = {
+            cols, cols + 4 * g->groups, (const uint32_t *)(const void *)g->weights,
+            (uint32_t)(uintptr_t)g->quant - 8u * sh, g->shift, g->shift + 2 * pairs,
+            (uint32_t)(uintptr_t)y0 - sh, (int32_t)(y1 - y0), 1 + 2 * g->output_offset, g->groups & 1,
+            (uint32_t)(uint8_t)g->act_min * 0x01010101u, (uint32_t)(uint8_t)g->act_max * 0x01010101u};
+        if (full) {
+            mnc_dsp_gemm_2px_pairs_full(&run);
+        } else {
+            mnc_dsp_gemm_2px_pairs_clamped(&run);
+        }
+    }
+    if (g->out_c & 1) {
+        const mnc_dsp_out_t o = mnc_dsp_out(g->output_offset, g->act_min, g->act_max);
+        const uint32_t *w = (const uint32_t *)(const void *)g->weights + 2 * g->groups * pairs;
+        mnc_dsp_gemm_2x2(cols, w, g->groups, g->quant + 2 * MNC_DSP_QUANT_FIELDS * pairs, g->shift + 2 * pairs, &o,
+                         y0 + 2 * pairs, y1 + 2 * pairs, 0, 1, full);
+    }
 }
 
 static inline __attribute__((always_inline)) void mnc_dsp_gemm_1px_body(const mnc_dsp_gemm_t *g,
