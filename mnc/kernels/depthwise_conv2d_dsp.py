@@ -62,10 +62,26 @@ class DepthwiseConv2DDsp(KernelDescriptor):
             **dsp_quant_arrays(bias, mult, shift, 4))
 
     def scratch_bytes(self, op, graph):
-        """Three unpacked rows of the padded width for the 3x3 path (mnc_depthwise_conv2d_dsp_s8.h)."""
+        """Three unpacked rows of the padded width for the 3x3 path, or the planar rings when the
+        planar 3x3 path runs (mnc_depthwise_conv2d_dsp_s8.h)."""
         stride, _, _ = window_attrs(op)
         out_w = graph.tensor(op.outputs[0]).shape[2]
-        return 24 * ((out_w - 1) * stride[1] + 3)
+        rows = 24 * ((out_w - 1) * stride[1] + 3)
+        return max(rows, DW3_RING_BYTES) if _planar(self.params(op, graph)) else rows
+
+
+# The planar 3x3 path of the C source (mnc_dw3_applies and its caller): 4 channels x 6 ring slots x
+# 128-byte rows of int16 columns.
+DW3_RING_BYTES = 4 * 6 * 128
+DW3_COLS = 64
+
+
+def _planar(p: DepthwiseDspParams) -> bool:
+    cols = (p.out_w - 1) * p.stride_w + 4
+    cols += cols & 1
+    return ((p.kernel_h, p.kernel_w, p.dilation_h, p.dilation_w) == (3, 3, 1, 1) and p.in_c >= 4
+            and bool(p.fast_requant) and (p.act_min, p.act_max) == (-128, 127)
+            and ((p.stride_w == 1 and p.out_w >= 12) or (p.stride_w == 2 and p.out_w >= 24)) and cols <= DW3_COLS)
 
 
 def _multiplier_one(op, graph):

@@ -22,7 +22,10 @@ typedef struct {
 } mnc_depthwise_conv2d_dsp_params_t;
 
 /* scratch: 24 * ((out_w - 1) * stride_w + 3) bytes, 4-byte aligned (three unpacked rows for the
- * 3x3 path; other kernel shapes do not use it). */
+ * 3x3 path; other kernel shapes do not use it); at least 3072 bytes (4 channel rings of 6 rows of
+ * 128 bytes) when the planar 3x3 path runs: 3x3, dilation 1, fast requantization, activation range
+ * all of int8, out_w >= 12 with stride_w 1 or >= 24 with stride_w 2, and (out_w - 1) * stride_w + 4 <= 64
+ * (mnc/kernels/depthwise_conv2d_dsp.py). */
 void mnc_depthwise_conv2d_dsp_s8(const mnc_depthwise_conv2d_dsp_params_t *p, const int8_t *in, int8_t *out,
                                  int8_t *scratch);
 
