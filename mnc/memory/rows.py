@@ -21,7 +21,8 @@ from mnc.ops.geometry import window_attrs
 
 # kernels whose params hold the geometry as in_h/out_h (and pad_top for windowed ones)
 _GEOMETRY_KERNELS = frozenset({
-    "mnc_conv2d_s8", "mnc_conv2d_dsp_s8", "mnc_conv1x1_s8", "mnc_conv1x1_dsp_s8", "mnc_conv1x1_mve_s8",
+    "mnc_conv2d_s8", "mnc_conv2d_dsp_s8", "mnc_conv3x3_c3_dsp_s8", "mnc_conv1x1_s8", "mnc_conv1x1_dsp_s8",
+    "mnc_conv1x1_mve_s8",
     "mnc_depthwise_conv2d_s8", "mnc_depthwise_conv2d_dsp_s8", "mnc_depthwise_conv2d_mve_s8",
 })
 _ELEMENTWISE_KERNELS = frozenset({"mnc_lut_s8", "mnc_add_s8"})
