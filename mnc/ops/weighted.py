@@ -31,8 +31,19 @@ def quantize_weighted_op(op: Op, graph: Graph, ranges: dict, weight_axis: int) -
 
 
 def ensure_bias(graph: Graph, op: Op, channels: int) -> str:
-    """Name of the op's bias; adds a float zero bias first when the op has none."""
+    """Name of the op's own bias; adds a float zero bias first when the op has none.
+
+    A float bias read by other ops too is copied for this op first: its int32 scale is this op's
+    input scale times its weight scales, so one int32 tensor cannot serve two ops. (TFLite's
+    converter stores equal constants once: the folded `+ 3` of every squeeze-excite gate of a
+    Keras MobileNetV3 is one shared bias tensor.)
+    """
     if len(op.inputs) > 2 and op.inputs[2]:
+        bias = graph.tensor(op.inputs[2])
+        if bias.dtype == "float32" and any(other is not op for other in graph.consumers(bias.name)):
+            name = graph.unique_name(f"{op.name}_bias")
+            graph.add_tensor(Tensor(name, bias.shape, "float32", bias.data.copy(), meta=dict(bias.meta)))
+            graph.set_input(op, 2, name)
         return op.inputs[2]
     name = graph.unique_name(f"{op.name}_bias")
     graph.add_tensor(Tensor(name, (channels,), "float32", np.zeros(channels, np.float32)))

@@ -94,3 +94,26 @@ def test_pipeline_skips_quantization_of_int8_models(tmp_path):
         warnings.simplefilter("error")
         out = run_pipeline(q, calibration=tmp_path / "never-read")   # a bad path is not even opened
     assert [op.kind for op in out.ops()] == [op.kind for op in q.ops()]
+
+
+def test_a_bias_shared_by_two_convs_is_quantized_for_each():
+    """TFLite stores equal constants once (the `+ 3` bias of every squeeze-excite gate of a Keras
+    MobileNetV3); an int32 bias's scale is the op's input scale times its weight scales, so each conv
+    needs its own int32 copy, each dequantizing back to the shared float bias."""
+    b = Builder(3)
+    x = b.input((1, 4, 4, 8))
+    shared = b.const(np.full(8, 3.0, np.float32), "plus_three")
+    first = b.op("conv2d", [x, b.weights((8, 1, 1, 8)), shared], {"stride": (1, 1), "pad": (0, 0, 0, 0)})
+    scaled = b.op("mul", [first, b.const(np.float32(4.0), "four")])
+    b.op("conv2d", [scaled, b.weights((8, 1, 1, 8)), shared], {"stride": (1, 1), "pad": (0, 0, 0, 0)})
+    g = b.output(b.g.ops()[-1].outputs[0])
+    q = quantize_graph(g, synthetic_inputs((1, 4, 4, 8), 8, seed=0))
+    convs = [op for op in q.ops() if op.kind == "conv2d"]
+    biases = [q.tensor(op.inputs[2]) for op in convs]
+    assert biases[0].name != biases[1].name
+    for op, bias in zip(convs, biases):
+        in_scale = q.tensor(op.inputs[0]).quant.single()[0]
+        assert np.allclose(bias.quant.scale, np.float32(in_scale) * q.tensor(op.inputs[1]).quant.scale)
+        assert np.allclose(bias.quant.dequantize(bias.data), 3.0, atol=float(bias.quant.scale.max()))
+    held_out = synthetic_inputs((1, 4, 4, 8), 6, seed=9)
+    assert int8_vs_float(g, q, held_out) >= 0.99
