@@ -333,6 +333,9 @@ def summary_row(name: str, results: list[QuantizerResult]) -> list[str]:
 
 
 def real_exports(names: list[str], methods: list[str]) -> None:
+    import onnxruntime
+
+    onnxruntime.set_default_logger_severity(3)   # no per-session notes about unused initializers
     rows, summary = [], []
     with tempfile.TemporaryDirectory(prefix="mnc-bench-exports-") as tmp:
         for name in names:
