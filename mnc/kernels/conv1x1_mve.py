@@ -9,7 +9,9 @@ import numpy as np
 from mnc.kernels import conv_fields as cf
 from mnc.kernels.base import KernelDescriptor, Params, array
 from mnc.kernels.call import ConstArray
-from mnc.kernels.packing_mve import REQUANT_HEADER, quant_fields
+from mnc.kernels.packing_mve import (
+    GEMM_PIXELS, GEMM_SOURCES, gemm_reduction, gemm_weights, quant_fields, right_shift_only,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Conv1x1MveParams(Params):
     out_c: int
     stride_h: int
     stride_w: int
+    right_shift_only: int
     output_offset: int
     act_min: int
     act_max: int
@@ -32,7 +35,7 @@ class Conv1x1MveParams(Params):
 class Conv1x1Mve(KernelDescriptor):
     name = "mnc_conv1x1_mve_s8"
     params_type = Conv1x1MveParams
-    extra_sources = (REQUANT_HEADER,)
+    extra_sources = GEMM_SOURCES
     feature = "mve"
 
     def check(self, op, graph):
@@ -46,9 +49,15 @@ class Conv1x1Mve(KernelDescriptor):
         w2d = cf.weight_matrix(graph, op)
         s = cf.stage(op, graph)
         quant = quant_fields(cf.folded_bias(op, graph, w2d), s["multiplier"], s["shift"]).astype(np.int32)
-        return Conv1x1MveParams(**_geometry(op, graph), **cf.clamp_fields(s),
-                                weights=ConstArray("weights", "int8_t", w2d),
+        return Conv1x1MveParams(**_geometry(op, graph), right_shift_only=int(right_shift_only(s["shift"])),
+                                **cf.clamp_fields(s), weights=ConstArray("weights", "int8_t", gemm_weights(w2d)),
                                 quant=ConstArray("quant", "int32_t", quant))
+
+    def scratch_bytes(self, op, graph):
+        """The last blocks' rows, copied when their 16-byte loads would run past the input (in_c not a
+        multiple of 16); the C signature always takes a scratch, so 16 unused bytes otherwise."""
+        k = cf.weight_matrix(graph, op).shape[1]
+        return GEMM_PIXELS * gemm_reduction(k) if k % 16 else 16
 
 
 def _is_fully_connected(graph, op) -> bool:

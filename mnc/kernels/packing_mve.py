@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 REQUANT_HEADER = "mnc_requant_mve_s8.h"
+GEMM_SOURCES = ("mnc_gemm_mve_s8.h", REQUANT_HEADER)   # the GEMM core of the Helium convolutions
+GEMM_PIXELS = 4        # pixels per GEMM block
+GEMM_LANES = 16        # int8 products per VMLADAV: the reduction is padded to a multiple of it
 DW_LANES = 16          # lane channels per depthwise block
 DW_SET_OFFSET = [0, 2, 1, 3]   # lane j of accumulator set s holds block lane 4j + DW_SET_OFFSET[s]
 DW_TAPS = 9            # the depthwise kernel is 3x3 only
@@ -21,6 +24,18 @@ def quant_fields(bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.nd
     shift = np.asarray(shift, np.int64)
     return np.stack([np.asarray(bias, np.int64), np.asarray(mult, np.int64),
                      np.maximum(shift, 0), np.minimum(shift, 0)], axis=1)
+
+
+def gemm_weights(w2d: np.ndarray) -> np.ndarray:
+    """[out, k] int8 -> [out, k rounded up to 16], zero padded: each row is whole VMLADAV blocks."""
+    padded = np.zeros((w2d.shape[0], _round_up(w2d.shape[1], GEMM_LANES)), np.int8)
+    padded[:, : w2d.shape[1]] = w2d
+    return padded
+
+
+def gemm_reduction(k: int) -> int:
+    """The bytes a GEMM row occupies: k rounded up to 16."""
+    return _round_up(k, GEMM_LANES)
 
 
 def depthwise_group(channels: int, stride_w: int) -> int:

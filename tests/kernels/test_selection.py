@@ -24,18 +24,18 @@ def _conv(shapes, seed=0):
 
 @pytest.mark.parametrize("target,shapes,kernel,skipped", [
     ("cortex-m55", POINTWISE, "mnc_conv1x1_mve_s8", []),
-    ("cortex-m7", POINTWISE, "mnc_conv1x1_dsp_s8", ["mnc_conv1x1_mve_s8"]),
-    ("cortex-m3", POINTWISE, "mnc_conv1x1_v7m_s8", ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8",
+    ("cortex-m7", POINTWISE, "mnc_conv1x1_dsp_s8", ["mnc_conv1x1_mve_s8", "mnc_conv2d_mve_s8"]),
+    ("cortex-m3", POINTWISE, "mnc_conv1x1_v7m_s8", ["mnc_conv1x1_mve_s8", "mnc_conv2d_mve_s8", "mnc_conv1x1_dsp_s8",
                                                     "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8"]),
-    ("host", POINTWISE, "mnc_conv1x1_s8", ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8",
-                                           "mnc_conv2d_dsp_s8", "mnc_conv1x1_v7m_s8", "mnc_conv2d_v7m_s8"]),
-    ("cortex-m55", THREE_BY_THREE, "mnc_conv2d_dsp_s8",
-     ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8"]),
+    ("host", POINTWISE, "mnc_conv1x1_s8", ["mnc_conv1x1_mve_s8", "mnc_conv2d_mve_s8", "mnc_conv1x1_dsp_s8",
+                                           "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8", "mnc_conv1x1_v7m_s8",
+                                           "mnc_conv2d_v7m_s8"]),
+    ("cortex-m55", THREE_BY_THREE, "mnc_conv2d_mve_s8", ["mnc_conv1x1_mve_s8"]),
     ("cortex-m3", THREE_BY_THREE, "mnc_conv2d_v7m_s8",
-     ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8",
+     ["mnc_conv1x1_mve_s8", "mnc_conv2d_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8",
       "mnc_conv1x1_v7m_s8"]),
     ("host", THREE_BY_THREE, "mnc_conv2d_s8",
-     ["mnc_conv1x1_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8",
+     ["mnc_conv1x1_mve_s8", "mnc_conv2d_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8",
       "mnc_conv1x1_v7m_s8", "mnc_conv2d_v7m_s8", "mnc_conv1x1_s8"]),
 ])
 def test_first_applicable_candidate_wins(target, shapes, kernel, skipped):
@@ -66,4 +66,5 @@ def test_manifest_records_kernel_and_skipped(tmp_path):
     manifest = compiler.emit(tmp_path / "pkg", g, layers, compiler.plan_arena(g, layers), target)
     layer = manifest["layers"][0]
     assert layer["kernel"] == "mnc_conv1x1_dsp_s8"
-    assert layer["skipped"] == {"mnc_conv1x1_mve_s8": "target has no MVE extension"}
+    assert layer["skipped"] == {"mnc_conv1x1_mve_s8": "target has no MVE extension",
+                                "mnc_conv2d_mve_s8": "target has no MVE extension"}

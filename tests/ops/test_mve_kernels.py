@@ -1,9 +1,9 @@
-"""Helium (MVE) kernels (mnc/kernels/conv1x1_mve.py, depthwise_conv2d_mve.py) for cortex-m55: each
+"""Helium (MVE) kernels (mnc/kernels/conv1x1_mve.py, conv2d_mve.py, depthwise_conv2d_mve.py) for cortex-m55: each
 case is lowered for the MVE target, run as a one-kernel firmware under QEMU (mps3-an547), and compared bit for bit with the
 Python int8 reference and with the portable C kernel (host gcc) on random data: channel counts that
 are not multiples of the vector width, pixel counts that are not multiples of four, extreme zero
 points, padding, strides, both requantization directions (left and right shifts) and accumulators
-near the int32 limits.
+near the int32 limits, and multipliers next to 2^31 with right shifts up to 24.
 
 Run as a script (`python -m tests.ops.test_mve_kernels`) it measures the VWW layer shapes instead:
 instructions per kernel on cortex-m55 for the MVE and the DSP kernels."""
@@ -17,6 +17,7 @@ from mnc.kernels.select import lower_call
 from mnc.ops import get_op
 from mnc.kernels import packing_mve as mve
 from mnc.kernels.conv1x1_mve import KERNEL as POINTWISE_MVE
+from mnc.kernels.conv2d_mve import KERNEL as CONV_MVE
 from mnc.kernels.depthwise_conv2d_mve import KERNEL as DEPTHWISE_MVE
 from mnc.targets import load_target
 from tests.conftest import need_tool
@@ -25,13 +26,16 @@ from tests.ops.dsp_harness import run_kernel_cortexm
 from tests.ops.test_conv_family import ACT_NONE, ACT_RELU, ACT_RELU6, _quantized_case, with_left_shifts
 
 TARGET = "cortex-m55"
-HELIUM = {"conv2d": POINTWISE_MVE, "depthwise_conv2d": DEPTHWISE_MVE, "fully_connected": POINTWISE_MVE}
+HELIUM = {"conv2d": (POINTWISE_MVE, CONV_MVE), "depthwise_conv2d": (DEPTHWISE_MVE,),
+          "fully_connected": (POINTWISE_MVE,)}
 
 
-def _helium_call(op, g, target):
-    """The Helium kernel's call for `op`, or None when the kernel does not apply."""
-    kernel = HELIUM[op.kind]
-    return kernel.call(op, g) if kernel.applies(op, g, target) else None
+def _helium_call(op, g, target, kinds=HELIUM):
+    """The first Helium kernel's call for `op`, or None when none applies."""
+    for kernel in kinds[op.kind]:
+        if kernel.applies(op, g, target):
+            return kernel.call(op, g)
+    return None
 
 # kind, input shape, weight shape, attrs, in_zp, out_zp
 CASES = {
@@ -50,6 +54,16 @@ CASES = {
     "dw_wide_s2": ("depthwise_conv2d", (1, 7, 7, 40), (1, 3, 3, 40), {"stride": (2, 2), "pad": (1, 1, 1, 1)},
                    -128, -128),
     "fc": ("fully_connected", (1, 1, 1, 37), (11, 37), {"act": ACT_NONE}, 127, -9),
+    # mnc_conv2d_mve_s8 (im2col + GEMM); k = kernel_h * kernel_w * in_c
+    "cv_first": ("conv2d", (1, 12, 10, 3), (8, 3, 3, 3), {"stride": (2, 2), "pad": (0, 1, 0, 1), "act": ACT_RELU6},
+                 -128, -128),                                             # TFLite SAME, k = 27
+    "cv_chunks": ("conv2d", (1, 25, 21, 3), (16, 3, 3, 3), {"stride": (2, 2), "pad": (1, 1, 1, 1)}, 127, 3),
+    "cv_pad_s1": ("conv2d", (1, 7, 6, 3), (5, 3, 3, 3), {"pad": (1, 1, 1, 1), "act": ACT_RELU}, -7, -128),
+    "cv_wide_k": ("conv2d", (1, 6, 7, 20), (7, 3, 3, 20), {"pad": (2, 0, 1, 1)}, 5, 127),    # k = 180
+    "cv_1x1_padded": ("conv2d", (1, 5, 5, 5), (3, 1, 1, 5), {"pad": (1, 0, 0, 1)}, -128, 0),
+    "cv_dilated": ("conv2d", (1, 9, 9, 4), (6, 3, 3, 4), {"dilation": (2, 2), "pad": (2, 2, 2, 2)}, 100, -50),
+    "cv_5x5_s12": ("conv2d", (1, 11, 12, 2), (9, 5, 5, 2), {"stride": (1, 2), "pad": (2, 1, 0, 2)}, -1, 1),
+    "cv_k16": ("conv2d", (1, 6, 6, 4), (10, 2, 2, 4), {"stride": (2, 1)}, 0, 0),   # k = 16, no padding
 }
 
 
@@ -64,9 +78,23 @@ def _case(name, seed, variant="plain"):
     elif variant == "left_shift":
         # Multipliers up to 6 (TFLite shifts left first) on small sums, so outputs stay mostly in range.
         x = with_left_shifts(g, x, rng, in_zp, out_zp)
+    elif variant == "extreme":
+        _extreme_multipliers(g, rng)
     if kind == "fully_connected":
         x = x.reshape(1, -1)
     return g, x
+
+
+def _extreme_multipliers(g, rng):
+    """Per-channel weight scales that make each channel's real multiplier (1 - 2^-24) * 2^-e, e in 0..24:
+    quantized multipliers next to 2^31 (or exactly 2^30 after rounding up), right shifts up to 24."""
+    w, x, y = g.tensor("w"), g.tensor("x"), g.tensor("y")
+    channels = len(w.quant.scale)
+    exponents = rng.integers(0, 25, channels)
+    real = (1.0 - 2.0 ** -24) * np.exp2(-exponents.astype(np.float64))
+    scales = (real * float(y.quant.scale[0]) / float(x.quant.scale[0])).astype(np.float32)
+    w.quant = type(w.quant)(scales, np.zeros(channels, np.int32), w.quant.axis)
+    g.tensor("b").quant = type(w.quant)(scales * x.quant.scale[0], np.zeros(channels, np.int32))
 
 
 def _reference(g, x):
@@ -87,24 +115,41 @@ def tools():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@pytest.mark.parametrize("variant", ["plain", "big_bias", "left_shift"])
+@pytest.mark.parametrize("variant", ["plain", "big_bias", "left_shift", "extreme"])
 def test_mve_kernel_bit_exact_on_cortex_m55(tools, tmp_path, name, variant):
     g, x = _case(name, seed=len(name) + len(variant), variant=variant)
     op, want = _reference(g, x)
     call = _helium_call(op, g, load_target(TARGET))
-    assert call is not None and "_mve_" in call.kernel
+    assert call is not None and call.kernel == _expected_kernel(name)
     portable = lower_call(op, g, load_target("host"))
     np.testing.assert_array_equal(run_kernel_c(portable, [x], want.shape), want)
     got = run_kernel_cortexm(call, x, want.shape, TARGET, tmp_path).output.reshape(want.shape)
     _assert_same(got, want)
 
 
+def _expected_kernel(name):
+    kind = CASES[name][0]
+    if kind == "depthwise_conv2d":
+        return "mnc_depthwise_conv2d_mve_s8"
+    return "mnc_conv2d_mve_s8" if name.startswith("cv_") else "mnc_conv1x1_mve_s8"
+
+
+def test_extreme_variant_reaches_the_extremes():
+    g, _ = _case("cv_first", seed=1, variant="extreme")
+    op = g.op("op")
+    s = get_op(op.kind).output_stage(op, g)
+    assert np.all(s["multiplier"] >= 2**31 - 2**8) or np.any(s["multiplier"] == 2**30)
+    assert s["shift"].min() <= -20 and s["shift"].max() >= -1
+
+
 def test_unhandled_shapes_fall_back():
     m55, m7 = load_target(TARGET), load_target("cortex-m7")
+    pointwise_only = {"conv2d": (POINTWISE_MVE,)}
     g, _ = _quantized_case("conv2d", np.random.default_rng(1), (1, 6, 6, 5), (3, 3, 3, 5), {"pad": (1, 1, 1, 1)}, 0, 0)
-    assert _helium_call(g.op("op"), g, m55) is None                     # 3x3 conv
+    assert _helium_call(g.op("op"), g, m55, pointwise_only) is None     # 3x3 conv
+    assert _helium_call(g.op("op"), g, m55).kernel == "mnc_conv2d_mve_s8"
     g, _ = _quantized_case("conv2d", np.random.default_rng(1), (1, 6, 6, 5), (3, 1, 1, 5), {"pad": (1, 0, 0, 0)}, 0, 0)
-    assert _helium_call(g.op("op"), g, m55) is None                     # padded 1x1
+    assert _helium_call(g.op("op"), g, m55, pointwise_only) is None     # padded 1x1
     g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 5, 5, 3), (1, 3, 3, 6),
                            {"depth_multiplier": 2}, 0, 0)
     assert _helium_call(g.op("op"), g, m55) is None                  # depth multiplier 2
@@ -117,13 +162,15 @@ def test_unhandled_shapes_fall_back():
     w = g.tensor("w")
     w.data = np.where(w.data == w.data.min(), -128, w.data).astype(np.int8)
     assert _helium_call(g.op("op"), g, m55) is None                  # -128 weight: int16 pairs overflow
-    g, _ = _case("pw_odd", seed=3)
-    assert _helium_call(g.op("op"), g, m7) is None                      # no Helium
-    assert _helium_call(g.op("op"), g, None) is None
+    for name in ("pw_odd", "cv_first"):
+        g, _ = _case(name, seed=3)
+        assert _helium_call(g.op("op"), g, m7) is None                  # no Helium
+        assert _helium_call(g.op("op"), g, None) is None
 
 
-def test_conv1x1_falls_back_when_folded_bias_overflows():
-    g, _ = _case("pw_odd", seed=4)
+@pytest.mark.parametrize("name", ["pw_odd", "cv_first"])
+def test_gemm_kernels_fall_back_when_folded_bias_overflows(name):
+    g, _ = _case(name, seed=4)
     b = g.tensor("b")
     b.data = np.full(b.data.shape, 2**31 - 1, np.int32)
     g.tensor("x").quant = type(g.tensor("x").quant).per_tensor(0.03, -128)   # input_offset +128
@@ -149,11 +196,18 @@ def test_depthwise_groups_pixels_only_when_taps_are_contiguous():
     assert mve.depthwise_group(8, 2) == 1
 
 
-@pytest.mark.parametrize("kernel", ["mnc_conv1x1_mve_s8", "mnc_depthwise_conv2d_mve_s8"])
+@pytest.mark.parametrize("kernel", [POINTWISE_MVE, CONV_MVE, DEPTHWISE_MVE], ids=lambda k: k.name)
 @pytest.mark.parametrize("abi", ["hard", "softfp"])
 def test_mve_kernels_compile_strict(tools, kernel, abi):
     flags = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m55", "-mthumb", f"-mfloat-abi={abi}")
-    check_compiles([f"{kernel}.c", f"{kernel}.h", mve.REQUANT_HEADER], flags=flags)
+    check_compiles(kernel.sources, flags=flags)
+
+
+def test_gemm_weights_pad_rows_to_whole_vectors():
+    w2d = np.arange(2 * 27, dtype=np.int64).reshape(2, 27).astype(np.int8)
+    laid = mve.gemm_weights(w2d)
+    assert laid.shape == (2, 32) and laid[1, 26] == w2d[1, 26] and not laid[:, 27:].any()
+    assert mve.gemm_weights(np.ones((3, 32), np.int8)).shape == (3, 32)
 
 
 # ---- micro-benchmark (run as a script) ------------------------------------------------------------
