@@ -11,7 +11,7 @@ from mnc.kernels import conv_fields as cf
 from mnc.kernels.base import YES, KernelDescriptor, Params, array, no
 from mnc.kernels.call import ConstArray
 from mnc.kernels.packing_mve import (
-    DW_LANES, DW_WEIGHT_MIN, REQUANT_HEADER, depthwise_filter, depthwise_group, right_shift_only,
+    DW_LANES, DW_SOURCES, DW_WEIGHT_MIN, depthwise_filter, depthwise_group, right_shift_only,
 )
 from mnc.ops.geometry import window_attrs
 
@@ -39,7 +39,7 @@ class DepthwiseMveParams(Params):
 class DepthwiseConv2DMve(KernelDescriptor):
     name = "mnc_depthwise_conv2d_mve_s8"
     params_type = DepthwiseMveParams
-    extra_sources = (REQUANT_HEADER,)
+    extra_sources = DW_SOURCES
     feature = "mve"
 
     def check(self, op, graph):

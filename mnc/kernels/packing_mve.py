@@ -13,9 +13,9 @@ REQUANT_HEADER = "mnc_requant_mve_s8.h"
 GEMM_SOURCES = ("mnc_gemm_mve_s8.h", REQUANT_HEADER)   # the GEMM core of the Helium convolutions
 GEMM_PIXELS = 4        # pixels per GEMM block
 GEMM_LANES = 16        # int8 products per VMLADAV: the reduction is padded to a multiple of it
+DW_SOURCES = ("mnc_dw_mve_s8.h", REQUANT_HEADER)   # the depthwise kernels' shared pieces
 DW_LANES = 16          # lane channels per depthwise block
 DW_SET_OFFSET = [0, 2, 1, 3]   # lane j of accumulator set s holds block lane 4j + DW_SET_OFFSET[s]
-DW_TAPS = 9            # the depthwise kernel is 3x3 only
 DW_WEIGHT_MIN = -127   # pairs of products fit int16 only if no weight is -128 (TFLite's int8 weight range)
 
 
@@ -51,14 +51,15 @@ def right_shift_only(shift: np.ndarray) -> bool:
 
 
 def depthwise_weights(w2d: np.ndarray) -> np.ndarray:
-    """[lanes, 9] int8 -> [ceil(lanes/16)][9 taps][16 lanes], zero padded."""
-    padded = np.zeros((_round_up(w2d.shape[0], DW_LANES), DW_TAPS), np.int8)
+    """[lanes, taps] int8 -> [ceil(lanes/16)][taps][16 lanes], zero padded."""
+    taps = w2d.shape[1]
+    padded = np.zeros((_round_up(w2d.shape[0], DW_LANES), taps), np.int8)
     padded[: w2d.shape[0]] = w2d
-    return padded.reshape(-1, DW_LANES, DW_TAPS).transpose(0, 2, 1).reshape(-1)
+    return padded.reshape(-1, DW_LANES, taps).transpose(0, 2, 1).reshape(-1)
 
 
 def depthwise_filter(w2d: np.ndarray, bias: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """Per 16-lane block: its weights (144 bytes) then its quantization records (256 bytes of
+    """Per 16-lane block: its weights (16 per tap) then its quantization records (256 bytes of
     little-endian int32, the Cortex-M byte order), so one pointer walks both."""
     blocks = -(-w2d.shape[0] // DW_LANES)
     weights = depthwise_weights(w2d).reshape(blocks, -1)

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "mnc_requant_mve_s8.h"
+#include "mnc_dw_mve_s8.h"
 
 #define MNC_DW_MVE_WEIGHT_BYTES 144  /* 9 taps x 16 lanes */
 #define MNC_DW_MVE_BLOCK_BYTES 400   /* weights + 4 lane sets x 4 fields x 4 lanes x 4 bytes */
@@ -17,46 +17,6 @@
 typedef struct {
     const int8_t *tap[MNC_DW_MVE_TAPS];
 } mnc_dw_mve_window_t;
-
-/* acc[0..3] += two taps' products, summed in int16. */
-static inline __attribute__((always_inline)) void mnc_dw_mve_pair(int8x16_t xa, int8x16_t wa, int8x16_t xb,
-                                                                  int8x16_t wb, int32x4_t acc[4])
-{
-    const int16x8_t even = vaddq_s16(vmullbq_int_s8(xa, wa), vmullbq_int_s8(xb, wb));
-    const int16x8_t odd = vaddq_s16(vmulltq_int_s8(xa, wa), vmulltq_int_s8(xb, wb));
-    acc[0] = vaddq_s32(acc[0], vmovlbq_s16(even));
-    acc[1] = vaddq_s32(acc[1], vmovltq_s16(even));
-    acc[2] = vaddq_s32(acc[2], vmovlbq_s16(odd));
-    acc[3] = vaddq_s32(acc[3], vmovltq_s16(odd));
-}
-
-static inline __attribute__((always_inline)) void mnc_dw_mve_single(int8x16_t x, int8x16_t w, int32x4_t acc[4])
-{
-    const int16x8_t even = vmullbq_int_s8(x, w);
-    const int16x8_t odd = vmulltq_int_s8(x, w);
-    acc[0] = vaddq_s32(acc[0], vmovlbq_s16(even));
-    acc[1] = vaddq_s32(acc[1], vmovltq_s16(even));
-    acc[2] = vaddq_s32(acc[2], vmovlbq_s16(odd));
-    acc[3] = vaddq_s32(acc[3], vmovltq_s16(odd));
-}
-
-/* Requantize one block's four lane sets (records at q) into 16 outputs in byte order. */
-static inline __attribute__((always_inline)) int32x4_t mnc_dw_mve_requant_set(int32x4_t acc, const int32_t *r,
-                                                                             int right_only)
-{
-    return right_only ? mnc_mve_requantize_right(acc, vldrwq_s32(r + 4), vldrwq_s32(r + 12))
-                      : mnc_mve_requantize(acc, vldrwq_s32(r + 4), vldrwq_s32(r + 8), vldrwq_s32(r + 12));
-}
-
-static inline __attribute__((always_inline)) int8x16_t mnc_dw_mve_requant(
-        const mnc_depthwise_conv2d_mve_params_t *p, const int32x4_t acc[4], const int32_t *q, int right_only)
-{
-    return mnc_mve_output16(mnc_dw_mve_requant_set(acc[0], q, right_only),
-                            mnc_dw_mve_requant_set(acc[1], q + 16, right_only),
-                            mnc_dw_mve_requant_set(acc[2], q + 32, right_only),
-                            mnc_dw_mve_requant_set(acc[3], q + 48, right_only), p->output_offset,
-                            vdupq_n_s8((int8_t)p->act_min), vdupq_n_s8((int8_t)p->act_max));
-}
 
 /* ---- runs of whole blocks in assembly ------------------------------------------------------------
  * GCC 12 keeps every product live at once and spills the tap pointers and accumulators, so a run of
@@ -218,7 +178,8 @@ static void mnc_dw_mve_window_out(const mnc_depthwise_conv2d_mve_params_t *p, co
                             vldrbq_s8(w + 16 * (k + 1)), acc);
         }
         mnc_dw_mve_single(vldrbq_z_s8(t[8] + c, on), vldrbq_s8(w + 128), acc);
-        vstrbq_p_s8(out + c, mnc_dw_mve_requant(p, acc, q, p->right_shift_only), on);
+        vstrbq_p_s8(out + c,
+                    mnc_dw_mve_requant(acc, q, p->right_shift_only, p->output_offset, p->act_min, p->act_max), on);
     }
 }
 

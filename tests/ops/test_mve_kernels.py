@@ -19,6 +19,7 @@ from mnc.kernels import packing_mve as mve
 from mnc.kernels.conv1x1_mve import KERNEL as POINTWISE_MVE
 from mnc.kernels.conv2d_mve import KERNEL as CONV_MVE
 from mnc.kernels.depthwise_conv2d_mve import KERNEL as DEPTHWISE_MVE
+from mnc.kernels.depthwise_kxk_mve import KERNEL as DEPTHWISE_KXK_MVE
 from mnc.targets import load_target
 from tests.conftest import need_tool
 from tests.ops.c_harness import check_compiles, run_kernel_c
@@ -26,7 +27,7 @@ from tests.ops.dsp_harness import run_kernel_cortexm
 from tests.ops.test_conv_family import ACT_NONE, ACT_RELU, ACT_RELU6, _quantized_case, with_left_shifts
 
 TARGET = "cortex-m55"
-HELIUM = {"conv2d": (POINTWISE_MVE, CONV_MVE), "depthwise_conv2d": (DEPTHWISE_MVE,),
+HELIUM = {"conv2d": (POINTWISE_MVE, CONV_MVE), "depthwise_conv2d": (DEPTHWISE_MVE, DEPTHWISE_KXK_MVE),
           "fully_connected": (POINTWISE_MVE,)}
 
 
@@ -64,6 +65,15 @@ CASES = {
     "cv_dilated": ("conv2d", (1, 9, 9, 4), (6, 3, 3, 4), {"dilation": (2, 2), "pad": (2, 2, 2, 2)}, 100, -50),
     "cv_5x5_s12": ("conv2d", (1, 11, 12, 2), (9, 5, 5, 2), {"stride": (1, 2), "pad": (2, 1, 0, 2)}, -1, 1),
     "cv_k16": ("conv2d", (1, 6, 6, 4), (10, 2, 2, 4), {"stride": (2, 1)}, 0, 0),   # k = 16, no padding
+    # mnc_depthwise_kxk_mve_s8 (any window)
+    "kxk_5x5_s2": ("depthwise_conv2d", (1, 9, 10, 40), (1, 5, 5, 40), {"stride": (2, 2), "pad": (1, 2, 1, 2),
+                   "act": ACT_RELU6}, -128, -128),                       # TFLite SAME on even input
+    "kxk_5x5_s1": ("depthwise_conv2d", (1, 7, 6, 16), (1, 5, 5, 16), {"pad": (2, 2, 2, 2)}, 127, 3),
+    "kxk_7x7_tail": ("depthwise_conv2d", (1, 8, 9, 21), (1, 7, 7, 21), {"stride": (1, 2), "pad": (3, 2, 0, 3),
+                     "act": ACT_RELU}, 5, -128),
+    "kxk_dilated": ("depthwise_conv2d", (1, 9, 9, 7), (1, 3, 3, 7), {"dilation": (2, 2), "pad": (2, 2, 2, 2)},
+                    -60, 60),
+    "kxk_2x4": ("depthwise_conv2d", (1, 5, 9, 32), (1, 2, 4, 32), {"stride": (2, 1)}, 0, -1),   # 8 taps, valid
 }
 
 
@@ -130,7 +140,7 @@ def test_mve_kernel_bit_exact_on_cortex_m55(tools, tmp_path, name, variant):
 def _expected_kernel(name):
     kind = CASES[name][0]
     if kind == "depthwise_conv2d":
-        return "mnc_depthwise_conv2d_mve_s8"
+        return "mnc_depthwise_kxk_mve_s8" if name.startswith("kxk_") else "mnc_depthwise_conv2d_mve_s8"
     return "mnc_conv2d_mve_s8" if name.startswith("cv_") else "mnc_conv1x1_mve_s8"
 
 
@@ -153,11 +163,16 @@ def test_unhandled_shapes_fall_back():
     g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 5, 5, 3), (1, 3, 3, 6),
                            {"depth_multiplier": 2}, 0, 0)
     assert _helium_call(g.op("op"), g, m55) is None                  # depth multiplier 2
+    three_by_three = {"depthwise_conv2d": (DEPTHWISE_MVE,)}
     g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 8, 8, 4), (1, 5, 5, 4), {}, 0, 0)
-    assert _helium_call(g.op("op"), g, m55) is None                  # 5x5
+    assert _helium_call(g.op("op"), g, m55, three_by_three) is None  # 5x5
+    assert _helium_call(g.op("op"), g, m55).kernel == "mnc_depthwise_kxk_mve_s8"
     g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 8, 8, 4), (1, 3, 3, 4),
                            {"dilation": (2, 2)}, 0, 0)
-    assert _helium_call(g.op("op"), g, m55) is None                  # dilated
+    assert _helium_call(g.op("op"), g, m55, three_by_three) is None  # dilated
+    assert _helium_call(g.op("op"), g, m55).kernel == "mnc_depthwise_kxk_mve_s8"
+    g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 12, 12, 4), (1, 9, 9, 4), {}, 0, 0)
+    assert _helium_call(g.op("op"), g, m55) is None                  # 81 taps
     g, _ = _quantized_case("depthwise_conv2d", np.random.default_rng(2), (1, 8, 8, 4), (1, 3, 3, 4), {}, 0, 0)
     w = g.tensor("w")
     w.data = np.where(w.data == w.data.min(), -128, w.data).astype(np.int8)
@@ -196,7 +211,7 @@ def test_depthwise_groups_pixels_only_when_taps_are_contiguous():
     assert mve.depthwise_group(8, 2) == 1
 
 
-@pytest.mark.parametrize("kernel", [POINTWISE_MVE, CONV_MVE, DEPTHWISE_MVE], ids=lambda k: k.name)
+@pytest.mark.parametrize("kernel", [POINTWISE_MVE, CONV_MVE, DEPTHWISE_MVE, DEPTHWISE_KXK_MVE], ids=lambda k: k.name)
 @pytest.mark.parametrize("abi", ["hard", "softfp"])
 def test_mve_kernels_compile_strict(tools, kernel, abi):
     flags = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m55", "-mthumb", f"-mfloat-abi={abi}")
