@@ -41,3 +41,11 @@ class BinaryKernel(KernelDescriptor):
 
     def inputs(self, op):
         return list(op.inputs)
+
+
+class HeliumBinaryKernel(BinaryKernel):
+    """add and mul on Helium: the innermost axis is walked four elements at a time; along it each input
+    is contiguous (stride 1) or broadcast (stride 0), as broadcast_strides always gives."""
+
+    extra_sources = (COMMON_HEADER, "mnc_binary_mve_s8.h", "mnc_requant_mve_s8.h")
+    feature = "mve"

@@ -18,14 +18,16 @@ from tests.ops.c_harness import COMMON_HEADER, KERNELS_DIR, _array_decl, _c_int
 
 
 def run_kernel_cortexm(call: KernelCall, x: np.ndarray, out_shape, target: str, work_dir: Path,
-                       ) -> cortexm.RunResult:
-    """Build a one-layer package for `call` in work_dir and run it once on `target`."""
+                       second: np.ndarray | None = None) -> cortexm.RunResult:
+    """Build a one-layer package for `call` in work_dir and run it once on `target`. A kernel with two
+    activation inputs (add, mul) gets `second` as its second one, a constant array in model.c."""
     out_dir = Path(work_dir)
-    write_package(call, x, tuple(out_shape), out_dir)
+    write_package(call, x, tuple(out_shape), out_dir, second)
     return cortexm.run(out_dir, target, np.asarray(x, np.int8))
 
 
-def write_package(call: KernelCall, x: np.ndarray, out_shape: tuple, out_dir: Path) -> None:
+def write_package(call: KernelCall, x: np.ndarray, out_shape: tuple, out_dir: Path,
+                  second: np.ndarray | None = None) -> None:
     kernels = out_dir / "kernels"
     kernels.mkdir(parents=True, exist_ok=True)
     for name in dict.fromkeys([COMMON_HEADER, *call.sources]):
@@ -35,7 +37,7 @@ def write_package(call: KernelCall, x: np.ndarray, out_shape: tuple, out_dir: Pa
     scratch_off = out_off + _align16(out_size)
     arena = scratch_off + _align16(call.scratch_bytes)
     (out_dir / "model.h").write_text(_model_h(arena, in_size, out_size))
-    (out_dir / "model.c").write_text(_model_c(call, arena, out_off, scratch_off, out_size))
+    (out_dir / "model.c").write_text(_model_c(call, arena, out_off, scratch_off, out_size, second))
     manifest = {
         "mnc_version": "test", "model_hash": "test", "target": "test",
         "input": {"shape": list(x.shape), "scale": 1.0, "zero_point": 0},
@@ -73,7 +75,8 @@ extern const uint32_t mnc_layer_macs[MNC_NUM_LAYERS];
 """
 
 
-def _model_c(call: KernelCall, arena: int, out_off: int, scratch_off: int, out_size: int) -> str:
+def _model_c(call: KernelCall, arena: int, out_off: int, scratch_off: int, out_size: int,
+             second: np.ndarray | None) -> str:
     lines = ['#include <string.h>', '#include "model.h"',
              *(f'#include "{s}"' for s in call.sources if s == f"{call.kernel}.h")]
     fields = []
@@ -84,6 +87,9 @@ def _model_c(call: KernelCall, arena: int, out_off: int, scratch_off: int, out_s
         else:
             fields.append(f"    .{key} = {_c_int(value)},")
     args = ["mnc_arena", f"mnc_arena + {out_off}"]
+    if second is not None:
+        lines.append(_array_decl("second", ConstArray("second", "int8_t", np.asarray(second, np.int8).reshape(-1))))
+        args.insert(1, "second")
     if call.scratch_bytes > 0:
         args.append(f"mnc_arena + {scratch_off}")
     lines += [f"static const {call.params_type} params = {{", *fields, "};",

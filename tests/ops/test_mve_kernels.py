@@ -20,15 +20,19 @@ from mnc.kernels.conv1x1_mve import KERNEL as POINTWISE_MVE
 from mnc.kernels.conv2d_mve import KERNEL as CONV_MVE
 from mnc.kernels.depthwise_conv2d_mve import KERNEL as DEPTHWISE_MVE
 from mnc.kernels.depthwise_kxk_mve import KERNEL as DEPTHWISE_KXK_MVE
+from mnc.kernels.add_mve import KERNEL as ADD_MVE
+from mnc.kernels.mul_mve import KERNEL as MUL_MVE
 from mnc.targets import load_target
 from tests.conftest import need_tool
 from tests.ops.c_harness import check_compiles, run_kernel_c
 from tests.ops.dsp_harness import run_kernel_cortexm
 from tests.ops.test_conv_family import ACT_NONE, ACT_RELU, ACT_RELU6, _quantized_case, with_left_shifts
+from tests.ops.test_pool_family import _eval, _graph, _rand_int8
 
 TARGET = "cortex-m55"
 HELIUM = {"conv2d": (POINTWISE_MVE, CONV_MVE), "depthwise_conv2d": (DEPTHWISE_MVE, DEPTHWISE_KXK_MVE),
           "fully_connected": (POINTWISE_MVE,)}
+BINARY_MVE = {"add": ADD_MVE, "mul": MUL_MVE}
 
 
 def _helium_call(op, g, target, kinds=HELIUM):
@@ -150,6 +154,40 @@ def test_extreme_variant_reaches_the_extremes():
     s = get_op(op.kind).output_stage(op, g)
     assert np.all(s["multiplier"] >= 2**31 - 2**8) or np.any(s["multiplier"] == 2**30)
     assert s["shift"].min() <= -20 and s["shift"].max() >= -1
+
+
+# ---- add, mul (mnc_add_mve_s8, mnc_mul_mve_s8) ----------------------------------------------------
+
+# shapes of the two inputs; quantization (scale, zero point) of a, b, out
+BINARY_SHAPES = {"same": ((1, 5, 3, 21), (1, 5, 3, 21)), "se": ((1, 4, 3, 37), (1, 1, 1, 37)),
+                 "scalar_row": ((1, 3, 4, 1), (1, 3, 4, 1)), "left_broadcast": ((1, 1, 1, 6), (1, 3, 2, 6)),
+                 "flat": ((1, 45), (1, 45))}
+BINARY_QUANTS = {"mixed": ((0.05, -128), (0.02, 127), (0.06, 0)), "equal": ((0.1, 3), (0.1, 3), (0.2, -5)),
+                 "wide": ((0.01, 127), (0.3, -128), (0.25, -128)), "tiny_out": ((0.5, 0), (0.4, -1), (0.003, 0))}
+
+
+@pytest.mark.parametrize("kind", ["add", "mul"])
+@pytest.mark.parametrize("shapes", sorted(BINARY_SHAPES))
+@pytest.mark.parametrize("quants", sorted(BINARY_QUANTS))
+def test_binary_mve_bit_exact_on_cortex_m55(tools, tmp_path, kind, shapes, quants):
+    rng = np.random.default_rng(len(kind) * 7 + len(shapes) + len(quants))
+    a_shape, b_shape = BINARY_SHAPES[shapes]
+    (qa, qb, qo), act = BINARY_QUANTS[quants], "relu" if quants == "equal" else "none"
+    if kind == "add" and quants == "tiny_out":
+        qo = (0.3, 0)                               # ADD needs input scales below twice the output's
+    g = _graph(kind, [a_shape, b_shape], {"act": act}, [qa, qb], qo)
+    a, b = _rand_int8(rng, a_shape), _rand_int8(rng, b_shape)
+    want = _eval(g, [a, b], "int8")
+    call = _helium_call(g.op("op"), g, load_target(TARGET), {kind: (BINARY_MVE[kind],)})
+    assert call is not None and call.kernel == f"mnc_{kind}_mve_s8"
+    got = run_kernel_cortexm(call, a, want.shape, TARGET, tmp_path, second=b).output.reshape(want.shape)
+    _assert_same(got, want)
+
+
+def test_binary_mve_needs_helium():
+    g = _graph("add", [(1, 4, 5, 1), (1, 4, 5, 6)], {}, [(0.05, 0), (0.05, 0)], (0.1, 0))
+    assert BINARY_MVE["add"].applies(g.op("op"), g, load_target(TARGET))
+    assert not BINARY_MVE["add"].applies(g.op("op"), g, load_target("cortex-m7"))
 
 
 def test_unhandled_shapes_fall_back():
