@@ -63,14 +63,20 @@ class DepthwiseConv2DMve(KernelDescriptor):
 
 
 def _supported_window(op, graph):
-    _, kh, kw, c = graph.tensor(op.inputs[1]).shape
+    _, kh, kw, _ = graph.tensor(op.inputs[1]).shape
     _, _, dilation = window_attrs(op)
     if (kh, kw) != (3, 3):
         return no(f"{kh}x{kw} window (the kernel is 3x3 only)")
-    if c != graph.tensor(op.inputs[0]).shape[3]:
-        return no("depth multiplier other than 1")
     if dilation != (1, 1):
         return no("dilated window")
+    return lanes_fit(op, graph)
+
+
+def lanes_fit(op, graph):
+    """What both Helium depthwise kernels need: one weight per lane channel (depth multiplier 1) and no
+    weight of -128 (two taps' products are summed in int16)."""
+    if graph.tensor(op.inputs[1]).shape[3] != graph.tensor(op.inputs[0]).shape[3]:
+        return no("depth multiplier other than 1")
     if cf.weights(graph, op).min(initial=0) < DW_WEIGHT_MIN:
         return no("a weight of -128 (pairs of products would overflow int16)")
     return YES

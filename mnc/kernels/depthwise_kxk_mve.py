@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnc.kernels import conv_fields as cf
-from mnc.kernels.base import YES, KernelDescriptor, Params, array, no
+from mnc.kernels.base import KernelDescriptor, Params, array, no
 from mnc.kernels.call import ConstArray
-from mnc.kernels.packing_mve import DW_SOURCES, DW_WEIGHT_MIN, depthwise_filter, right_shift_only
+from mnc.kernels.depthwise_conv2d_mve import lanes_fit
+from mnc.kernels.packing_mve import DW_SOURCES, depthwise_filter, right_shift_only
 
 MAX_TAPS = 64          # MNC_DW_KXK_MAX_TAPS: the tap pointers live on the stack
 
@@ -62,14 +63,10 @@ class DepthwiseKxkMve(KernelDescriptor):
 
 
 def _supported(op, graph):
-    _, kh, kw, c = graph.tensor(op.inputs[1]).shape
-    if c != graph.tensor(op.inputs[0]).shape[3]:
-        return no("depth multiplier other than 1")
+    _, kh, kw, _ = graph.tensor(op.inputs[1]).shape
     if kh * kw > MAX_TAPS:
         return no(f"{kh}x{kw} window (at most {MAX_TAPS} taps)")
-    if cf.weights(graph, op).min(initial=0) < DW_WEIGHT_MIN:
-        return no("a weight of -128 (pairs of products would overflow int16)")
-    return YES
+    return lanes_fit(op, graph)
 
 
 KERNEL = DepthwiseKxkMve()

@@ -45,7 +45,7 @@ class UnaryOp(OpDef):
     """Elementwise, shape-preserving, lowered to a lookup table."""
 
     constraints = (INT8_INPUT,)
-    kernels = ("mnc_lut_s8",)
+    kernels = ("mnc_lut_mve_s8", "mnc_lut_s8")
 
     def infer(self, op, graph):
         x = graph.tensor(op.inputs[0])

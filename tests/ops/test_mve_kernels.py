@@ -22,6 +22,7 @@ from mnc.kernels.depthwise_conv2d_mve import KERNEL as DEPTHWISE_MVE
 from mnc.kernels.depthwise_kxk_mve import KERNEL as DEPTHWISE_KXK_MVE
 from mnc.kernels.add_mve import KERNEL as ADD_MVE
 from mnc.kernels.mul_mve import KERNEL as MUL_MVE
+from mnc.kernels.lut_mve import KERNEL as LUT_MVE
 from mnc.targets import load_target
 from tests.conftest import need_tool
 from tests.ops.c_harness import check_compiles, run_kernel_c
@@ -184,6 +185,20 @@ def test_binary_mve_bit_exact_on_cortex_m55(tools, tmp_path, kind, shapes, quant
     _assert_same(got, want)
 
 
+@pytest.mark.parametrize("kind,quants", [("hard_swish", ((0.05, -10), (0.03, -128))),
+                                         ("logistic", ((0.1, 127), (1 / 256, -128))),
+                                         ("relu6", ((0.02, -128), (0.03, -128)))])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 15), (1, 2, 2, 4), (1, 3, 5, 13)])
+def test_lut_mve_bit_exact_on_cortex_m55(tools, tmp_path, kind, quants, shape):
+    g = _graph(kind, [shape], {}, [quants[0]], quants[1])
+    x = _rand_int8(np.random.default_rng(len(kind) + len(shape)), shape)
+    x.reshape(-1)[: min(x.size, 2)] = [-128, 127][: min(x.size, 2)]     # both ends of the table
+    want = _eval(g, [x], "int8")
+    call = _helium_call(g.op("op"), g, load_target(TARGET), {kind: (LUT_MVE,)})
+    assert call is not None and call.kernel == "mnc_lut_mve_s8"
+    _assert_same(run_kernel_cortexm(call, x, want.shape, TARGET, tmp_path).output.reshape(want.shape), want)
+
+
 def test_binary_mve_needs_helium():
     g = _graph("add", [(1, 4, 5, 1), (1, 4, 5, 6)], {}, [(0.05, 0), (0.05, 0)], (0.1, 0))
     assert BINARY_MVE["add"].applies(g.op("op"), g, load_target(TARGET))
@@ -249,7 +264,8 @@ def test_depthwise_groups_pixels_only_when_taps_are_contiguous():
     assert mve.depthwise_group(8, 2) == 1
 
 
-@pytest.mark.parametrize("kernel", [POINTWISE_MVE, CONV_MVE, DEPTHWISE_MVE, DEPTHWISE_KXK_MVE], ids=lambda k: k.name)
+@pytest.mark.parametrize("kernel", [POINTWISE_MVE, CONV_MVE, DEPTHWISE_MVE, DEPTHWISE_KXK_MVE, ADD_MVE, MUL_MVE, LUT_MVE],
+                         ids=lambda k: k.name)
 @pytest.mark.parametrize("abi", ["hard", "softfp"])
 def test_mve_kernels_compile_strict(tools, kernel, abi):
     flags = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-mcpu=cortex-m55", "-mthumb", f"-mfloat-abi={abi}")
