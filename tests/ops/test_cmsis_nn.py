@@ -204,9 +204,10 @@ def test_scratch_sizes_equal_arm_functions(cmsis, tmp_path):
 
 @pytest.mark.parametrize("op_graph, reason", [
     (lambda: _graph("mul", [(1, 4), (1, 4)], {}, [(0.1, 0), (0.1, 0)], (0.02, 0)),
-     {"cmsis-nn": "CMSIS-NN has no kernel for mul"}),
+     {"cmsis-nn": "CMSIS-NN has no kernel for mul", "mnc_mul_mve_s8": "target has no MVE extension"}),
     (lambda: _graph("add", [(1, 4, 4, 8), (1, 1, 1, 8)], {}, [(0.1, 0), (0.1, 0)], (0.2, 0)),
-     {"mnc_cmsis_add_s8": "broadcasting or a constant operand (arm_elementwise_add_s8 adds two equal-shaped tensors)"}),
+     {"mnc_cmsis_add_s8": "broadcasting or a constant operand (arm_elementwise_add_s8 adds two equal-shaped tensors)",
+      "mnc_add_mve_s8": "target has no MVE extension"}),
     (lambda: _graph("avg_pool2d", [(1, 4, 4, 8)], {"kernel": (2, 2)}, [(0.1, 0)], (0.2, 0)),
      {"mnc_cmsis_avg_pool_s8": "output quantization differs from the input's (arm_avgpool_s8 does not requantize)"}),
 ], ids=["mul", "broadcasting_add", "requantizing_pool"])
