@@ -24,8 +24,8 @@ class Conv2D(OpDef):
     accepts_fused_activation = True
     weight_channel_axis = 0
     absorbs_zero_pad = "always"
-    kernels = ("mnc_conv1x1_mve_s8", "mnc_conv2d_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8", "mnc_conv2d_dsp_s8",
-               "mnc_conv1x1_v7m_s8", "mnc_conv2d_v7m_s8", "mnc_conv1x1_s8", "mnc_conv2d_s8")
+    kernels = ("mnc_conv1x1_mve_s8", "mnc_conv2d_mve_s8", "mnc_conv1x1_dsp_s8", "mnc_conv3x3_c3_dsp_s8",
+               "mnc_conv2d_dsp_s8", "mnc_conv1x1_v7m_s8", "mnc_conv2d_v7m_s8", "mnc_conv1x1_s8", "mnc_conv2d_s8")
 
     def infer(self, op, graph):
         x = graph.tensor(op.inputs[0]).shape
