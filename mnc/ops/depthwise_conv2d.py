@@ -25,8 +25,8 @@ class DepthwiseConv2D(OpDef):
     accepts_fused_activation = True
     weight_channel_axis = 3
     absorbs_zero_pad = "always"
-    kernels = ("mnc_depthwise_conv2d_mve_s8", "mnc_depthwise_kxk_mve_s8", "mnc_depthwise_conv2d_dsp_s8",
-               "mnc_depthwise3x3_v7m_s8", "mnc_depthwise_conv2d_s8")
+    kernels = ("mnc_depthwise_conv2d_mve_s8", "mnc_depthwise_kxk_mve_s8", "mnc_depthwise_kxk_dsp_s8",
+               "mnc_depthwise_conv2d_dsp_s8", "mnc_depthwise3x3_v7m_s8", "mnc_depthwise_conv2d_s8")
 
     def infer(self, op, graph):
         x = graph.tensor(op.inputs[0]).shape
