@@ -120,7 +120,7 @@ class Add(Binary):
     tflite_ops = ("ADD",)
     onnx_ops = ("Add", "Sub")
     notes = "numpy broadcasting; ONNX Sub adds the negated constant"
-    kernels = ("mnc_add_mve_s8", "mnc_add_s8")
+    kernels = ("mnc_add_mve_s8", "mnc_add_dsp_s8", "mnc_add_s8")
 
     @staticmethod
     def float_fn(a, b):
@@ -144,7 +144,7 @@ class Mul(Binary):
     tflite_ops = ("MUL",)
     onnx_ops = ("Mul", "Div")
     notes = "numpy broadcasting ([1,H,W,C] * [1,1,1,C] for SE); ONNX Div multiplies by the reciprocal constant"
-    kernels = ("mnc_mul_mve_s8", "mnc_mul_s8")
+    kernels = ("mnc_mul_mve_s8", "mnc_mul_dsp_s8", "mnc_mul_s8")
 
     @staticmethod
     def float_fn(a, b):

@@ -17,6 +17,7 @@ from mnc.targets import load_target
 from tests.conftest import need_tool
 from tests.ops.c_harness import check_compiles
 from tests.ops.dsp_harness import run_kernel_cortexm
+from tests.ops.test_dsp_kernels import _assert_same
 from tests.ops.test_conv_family import ACT_NONE, ACT_RELU, ACT_RELU6, _quantized_case, with_left_shifts
 
 # input shape, window (kh, kw), attrs, in_zp, out_zp
@@ -55,12 +56,6 @@ def _case(name, seed, variant):
 def _reference(g, x):
     op = g.op("op")
     return op, get_op(op.kind).eval_int8(op, g, [x] + [g.tensor(n).data for n in op.inputs[1:]])[0]
-
-
-def _assert_same(got, want):
-    bad = np.argwhere(got != want)
-    assert bad.size == 0, f"{len(bad)} mismatches, first at {tuple(bad[0])}: got {got[tuple(bad[0])]}, " \
-                          f"want {want[tuple(bad[0])]}"
 
 
 @pytest.fixture(scope="module")
