@@ -22,10 +22,14 @@ from mnc.ops.geometry import window_attrs
 # kernels whose params hold the geometry as in_h/out_h (and pad_top for windowed ones)
 _GEOMETRY_KERNELS = frozenset({
     "mnc_conv2d_s8", "mnc_conv2d_dsp_s8", "mnc_conv3x3_c3_dsp_s8", "mnc_conv1x1_s8", "mnc_conv1x1_dsp_s8",
-    "mnc_conv1x1_mve_s8",
+    "mnc_conv1x1_mve_s8", "mnc_conv2d_mve_s8",
     "mnc_depthwise_conv2d_s8", "mnc_depthwise_conv2d_dsp_s8", "mnc_depthwise_conv2d_mve_s8",
+    "mnc_depthwise_kxk_dsp_s8", "mnc_depthwise_kxk_mve_s8",
 })
-_ELEMENTWISE_KERNELS = frozenset({"mnc_lut_s8", "mnc_add_s8"})
+# elementwise kernels: a table activation's params hold the element count, an add's the 4-D shape
+_LUT_KERNELS = frozenset({"mnc_lut_s8", "mnc_lut_mve_s8"})
+_ADD_KERNELS = frozenset({"mnc_add_s8", "mnc_add_dsp_s8", "mnc_add_mve_s8"})
+_ELEMENTWISE_KERNELS = _LUT_KERNELS | _ADD_KERNELS
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,9 @@ def band_params(kernel: str, params: dict, row_map: RowMap, a: int, b: int) -> d
         band["in_h"], band["out_h"] = hi - lo, b - a
         if "pad_top" in band:
             band["pad_top"] = row_map.band_pad_top(a)
-    elif kernel == "mnc_lut_s8":
+    elif kernel in _LUT_KERNELS:
         band["size"] = params["size"] // row_map.in_h * (b - a)
-    elif kernel == "mnc_add_s8":
+    elif kernel in _ADD_KERNELS:
         band["dim1"] = b - a
     else:
         raise ValueError(f"kernel {kernel} cannot run on a band of rows")
