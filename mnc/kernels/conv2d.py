@@ -5,25 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mnc.kernels import conv_fields as cf
-from mnc.kernels.base import KernelDescriptor, Params, array
+from mnc.kernels.base import KernelDescriptor, array
 
 
 @dataclass(frozen=True)
-class Conv2DParams(Params):
-    in_h: int
-    in_w: int
-    in_c: int
-    out_h: int
-    out_w: int
-    out_c: int
-    kernel_h: int
-    kernel_w: int
-    stride_h: int
-    stride_w: int
-    pad_top: int
-    pad_left: int
-    dilation_h: int
-    dilation_w: int
+class Conv2DParams(cf.ConvGeometry):
     input_offset: int
     output_offset: int
     act_min: int

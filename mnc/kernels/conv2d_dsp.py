@@ -5,26 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mnc.kernels import conv_fields as cf
-from mnc.kernels.base import KernelDescriptor, Params, array
+from mnc.kernels.base import KernelDescriptor, array
 from mnc.kernels.packing_dsp import DSP_GEMM_SOURCES, dsp_gemm_params, gemm_groups, round4
 
 
 @dataclass(frozen=True)
-class Conv2DDspParams(Params):
-    in_h: int
-    in_w: int
-    in_c: int
-    out_h: int
-    out_w: int
-    out_c: int
-    kernel_h: int
-    kernel_w: int
-    stride_h: int
-    stride_w: int
-    pad_top: int
-    pad_left: int
-    dilation_h: int
-    dilation_w: int
+class Conv2DDspParams(cf.ConvGeometry):
     groups: int
     pad_value: int
     output_offset: int

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnc.kernels import conv_fields as cf
-from mnc.kernels.base import KernelDescriptor, Params, array
+from mnc.kernels.base import KernelDescriptor, array
 from mnc.kernels.call import ConstArray
 from mnc.kernels.packing_mve import (
     GEMM_PIXELS, GEMM_SOURCES, gemm_reduction, gemm_weights, quant_fields, right_shift_only,
@@ -18,21 +18,7 @@ CHUNK_BYTES = 1024     # about this much scratch for the gathered windows (at le
 
 
 @dataclass(frozen=True)
-class Conv2DMveParams(Params):
-    in_h: int
-    in_w: int
-    in_c: int
-    out_h: int
-    out_w: int
-    out_c: int
-    kernel_h: int
-    kernel_w: int
-    stride_h: int
-    stride_w: int
-    pad_top: int
-    pad_left: int
-    dilation_h: int
-    dilation_w: int
+class Conv2DMveParams(cf.ConvGeometry):
     pad_value: int
     chunk: int
     right_shift_only: int

@@ -6,28 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mnc.kernels import conv_fields as cf
-from mnc.kernels.base import KernelDescriptor, Params, array
+from mnc.kernels.base import KernelDescriptor, array
 from mnc.kernels.call import ConstArray
 from mnc.kernels.packing_dsp import round4
 from mnc.kernels.packing_v7m import GEMM_SOURCES, V7M_FEATURE, pack_channel_pairs, packable, v7m_stage_params
 
 
 @dataclass(frozen=True)
-class Conv2DV7mParams(Params):
-    in_h: int
-    in_w: int
-    in_c: int
-    out_h: int
-    out_w: int
-    out_c: int
-    kernel_h: int
-    kernel_w: int
-    stride_h: int
-    stride_w: int
-    pad_top: int
-    pad_left: int
-    dilation_h: int
-    dilation_w: int
+class Conv2DV7mParams(cf.ConvGeometry):
     input_zero_point: int
     output_offset: int
     act_min: int

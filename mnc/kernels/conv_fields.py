@@ -3,11 +3,12 @@ weights as a matrix, window geometry, and the output-stage fields several params
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnc.kernels.base import Verdict, YES, no
+from mnc.kernels.base import Params, Verdict, YES, no
 from mnc.kernels.call import ConstArray
 from mnc.ops import get_op
 from mnc.ops.geometry import window_attrs
@@ -59,6 +60,27 @@ def pointwise(op: Op) -> Verdict:
 def is_1x1(graph: Graph, op: Op) -> Verdict:
     _, kh, kw, _ = graph.tensor(op.inputs[1]).shape
     return YES if (kh, kw) == (1, 1) else no(f"{kh}x{kw} window (the kernel is 1x1 only)")
+
+
+@dataclass(frozen=True)
+class ConvGeometry(Params):
+    """The leading fields of every conv2d params struct (what conv_shapes and window_fields fill).
+    A kernel's record derives from it and adds its own fields after these, in its struct's order."""
+
+    in_h: int
+    in_w: int
+    in_c: int
+    out_h: int
+    out_w: int
+    out_c: int
+    kernel_h: int
+    kernel_w: int
+    stride_h: int
+    stride_w: int
+    pad_top: int
+    pad_left: int
+    dilation_h: int
+    dilation_w: int
 
 
 def conv_shapes(op: Op, graph: Graph) -> dict[str, int]:
