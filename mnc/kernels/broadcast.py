@@ -3,14 +3,37 @@ strides padded to 4-D, zero points, the op's own requantization constants and th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mnc.kernels.base import COMMON_HEADER, KernelDescriptor
+from mnc.kernels.base import COMMON_HEADER, KernelDescriptor, Params
 from mnc.ops import get_op
 from mnc.ops.elementwise import MAX_RANK, broadcast_strides
 
 if TYPE_CHECKING:
     from mnc.ir import Graph, Op
+
+
+@dataclass(frozen=True)
+class BroadcastFields(Params):
+    """The leading fields of the add and mul params structs: output shape and input strides padded to
+    4-D, then the zero points. Each kernel's record adds its requantization and clamp fields after them."""
+
+    dim0: int
+    dim1: int
+    dim2: int
+    dim3: int
+    in0_stride0: int
+    in0_stride1: int
+    in0_stride2: int
+    in0_stride3: int
+    in1_stride0: int
+    in1_stride1: int
+    in1_stride2: int
+    in1_stride3: int
+    in0_offset: int
+    in1_offset: int
+    output_offset: int
 
 
 def binary_fields(op: Op, graph: Graph) -> dict[str, int]:

@@ -91,6 +91,13 @@ def conv_shapes(op: Op, graph: Graph) -> dict[str, int]:
     return {"in_h": x[1], "in_w": x[2], "in_c": i, "out_h": out[1], "out_w": out[2], "out_c": o}
 
 
+def depthwise_shapes(op: Op, graph: Graph) -> dict[str, int]:
+    """in_h, in_w, in_c, out_h, out_w of a depthwise conv (out_c follows from in_c)."""
+    x = graph.tensor(op.inputs[0]).shape
+    out = graph.tensor(op.outputs[0]).shape
+    return {"in_h": x[1], "in_w": x[2], "in_c": x[3], "out_h": out[1], "out_w": out[2]}
+
+
 def window_fields(op: Op, graph: Graph) -> dict[str, int]:
     """kernel, stride, top/left pad and dilation fields (bottom/right follow from the output size)."""
     _, kh, kw, _ = graph.tensor(op.inputs[1]).shape

@@ -41,9 +41,7 @@ class DepthwiseConv2D(KernelDescriptor):
     params_type = DepthwiseParams
 
     def params(self, op, graph):
-        x = graph.tensor(op.inputs[0]).shape
-        out = graph.tensor(op.outputs[0]).shape
-        return DepthwiseParams(in_h=x[1], in_w=x[2], in_c=x[3], out_h=out[1], out_w=out[2],
+        return DepthwiseParams(**cf.depthwise_shapes(op, graph),
                                depth_multiplier=depth_multiplier(op, graph), **cf.window_fields(op, graph),
                                **cf.portable_stage_fields(cf.stage(op, graph), cf.weights(graph, op)))
 

@@ -49,13 +49,11 @@ class DepthwiseConv2DDsp(KernelDescriptor):
                          lambda: cf.needs_folded_bias(op, graph, cf.depthwise_taps(graph, op)))
 
     def params(self, op, graph):
-        x = graph.tensor(op.inputs[0]).shape
-        out = graph.tensor(op.outputs[0]).shape
         s = cf.stage(op, graph)
         w2d = cf.depthwise_taps(graph, op)
         bias, mult, shift = constant_channels(cf.folded_bias(op, graph, w2d), w2d, s)
         return DepthwiseDspParams(
-            in_h=x[1], in_w=x[2], in_c=x[3], out_h=out[1], out_w=out[2], **cf.window_fields(op, graph),
+            **cf.depthwise_shapes(op, graph), **cf.window_fields(op, graph),
             pad_value=-s["input_offset"], **cf.clamp_fields(s),
             fast_requant=int(dsp_fast_requant(folded_acc_bound(bias, w2d), shift)),
             weights=ConstArray("weights", "int8_t", cf.weights(graph, op)),

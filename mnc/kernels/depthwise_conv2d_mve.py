@@ -48,14 +48,13 @@ class DepthwiseConv2DMve(KernelDescriptor):
 
     def params(self, op, graph):
         x = graph.tensor(op.inputs[0]).shape
-        out = graph.tensor(op.outputs[0]).shape
         stride, pad, _ = window_attrs(op)
         s = cf.stage(op, graph)
         w2d = cf.depthwise_taps(graph, op)
         group = depthwise_group(x[3], stride[1])
         tiled = (np.tile(a, group) for a in (cf.folded_bias(op, graph, w2d), s["multiplier"], s["shift"]))
         return DepthwiseMveParams(
-            in_h=x[1], in_w=x[2], in_c=x[3], out_h=out[1], out_w=out[2],
+            **cf.depthwise_shapes(op, graph),
             stride_h=stride[0], stride_w=stride[1], pad_top=pad[0], pad_left=pad[2],
             group=group, right_shift_only=int(right_shift_only(s["shift"])), **cf.clamp_fields(s),
             pad_row=ConstArray("pad_row", "int8_t", np.full(x[2] * x[3] + DW_LANES, -s["input_offset"])),

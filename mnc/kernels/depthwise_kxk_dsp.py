@@ -51,8 +51,6 @@ class DepthwiseKxKDsp(KernelDescriptor):
                          lambda: cf.needs_folded_bias(op, graph, cf.depthwise_taps(graph, op)))
 
     def params(self, op, graph):
-        x = graph.tensor(op.inputs[0]).shape
-        out = graph.tensor(op.outputs[0]).shape
         window = cf.window_fields(op, graph)
         del window["dilation_h"], window["dilation_w"]
         s = cf.stage(op, graph)
@@ -61,7 +59,7 @@ class DepthwiseKxKDsp(KernelDescriptor):
         fast = dsp_fast_requant(folded_acc_bound(bias, w2d), shift)
         scale = 2 if fast else 1   # the fast path accumulates 2 * acc (mnc_dsp_output's `doubled`)
         return DepthwiseKxKDspParams(
-            in_h=x[1], in_w=x[2], in_c=x[3], out_h=out[1], out_w=out[2], **window,
+            **cf.depthwise_shapes(op, graph), **window,
             pad_value=-s["input_offset"], **cf.clamp_fields(s), fast_requant=int(fast),
             weights=ConstArray("weights", "int32_t", unpacked_weights(w2d, scale)),
             **dsp_quant_arrays(bias * scale, mult, shift, GROUP))
