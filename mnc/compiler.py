@@ -79,12 +79,15 @@ def compile_model(source: Graph | str | Path, options: CompileOptions) -> Compil
 
 
 def plan_model(source: Graph | str | Path, options: CompileOptions) -> tuple[Graph, list[Layer], object]:
-    """The stages up to the memory plan, without writing anything (for `mnc info --memory`)."""
+    """The stages up to the memory plan, without writing anything (for `mnc info --memory`). A model
+    compile_model refuses (numerics proof, the generated C's limits) is refused here with the same
+    line; the target's and a board's budgets are not checked, the plan is what one compares with them."""
     target = load_target(options.target)
     graph, _name = load_source(source, options)
-    qgraph = checked(optimize_and_quantize(checked(graph), options))
-    layers = lower_within_flash(qgraph, target, options)
-    return qgraph, layers, plan_arena(qgraph, layers, options)
+    qgraph, layers = quantize_and_lower(graph, target, options)
+    plan = plan_arena(qgraph, layers, options)
+    check_c_limits(layers, plan.arena_bytes)
+    return qgraph, layers, plan
 
 
 # ---- stages -----------------------------------------------------------------------------------

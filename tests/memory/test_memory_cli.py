@@ -7,6 +7,7 @@ import re
 
 from PIL import Image
 
+from tests.hostile.corpus import all_cases
 from tests.test_cli import assert_one_line_error, invoke
 
 
@@ -51,3 +52,15 @@ def test_plot_without_memory_is_refused(capsys, tmp_path):
     status, _, err = invoke(capsys, "info", "--variant", "v1-0.25", "--plot", str(tmp_path / "x.png"))
     assert status == 1
     assert_one_line_error(err)
+
+
+def test_info_memory_refuses_what_compile_refuses_with_the_same_line(capsys, tmp_path):
+    """A model whose int32 arithmetic can overflow (the numerics proof) gets no memory plan either."""
+    case = next(c for c in all_cases() if c.name == "tfl-tiny-output-scale-0")
+    model = str(case.make(tmp_path))
+    compile_status, _, compile_err = invoke(capsys, "compile", model, "-o", str(tmp_path / "out"))
+    info_status, info_out, info_err = invoke(capsys, "info", model, "--memory")
+    assert compile_status == info_status == 1
+    assert_one_line_error(info_err)
+    assert "beyond int32" in info_err and "Traceback" not in info_err
+    assert info_err == compile_err and info_out == ""
