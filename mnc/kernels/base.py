@@ -76,6 +76,15 @@ def no(reason: str) -> Verdict:
     return Verdict(False, reason)
 
 
+# "v7m" names an architecture (ARMv7-M and the later mainline cores), not an extension like "dsp" or "mve".
+MISSING_FEATURE_REASONS = {"v7m": "target is not ARMv7-M or later (no v7m feature)"}
+
+
+def missing_feature_reason(feature: str) -> str:
+    """Why a kernel that needs `feature` is skipped on a target without it."""
+    return MISSING_FEATURE_REASONS.get(feature, f"target has no {feature.upper()} extension")
+
+
 class KernelDescriptor:
     """A C kernel. Subclasses set the class attributes and implement `check`, `params` and, when the
     kernel takes a scratch buffer, `scratch_bytes`."""
@@ -95,7 +104,7 @@ class KernelDescriptor:
 
     def applies(self, op: Op, graph: Graph, target: Target | None) -> Verdict:
         if self.feature is not None and (target is None or not target.has(self.feature)):
-            return no(f"target has no {self.feature.upper()} extension")
+            return no(missing_feature_reason(self.feature))
         return self.check(op, graph)
 
     def check(self, op: Op, graph: Graph) -> Verdict:

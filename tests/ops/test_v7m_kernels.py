@@ -118,7 +118,7 @@ def test_unhandled_shapes_and_numbers_fall_back_with_a_reason():
     assert "5x5 window" in _skip_reason(g, TARGET, "mnc_depthwise3x3_v7m_s8")
     g, _ = _case("pw_odd", "plain")
     for other in ("cortex-m0plus", "host", None):                                   # no SMLAL: portable C
-        assert _skip_reason(g, other, "mnc_conv1x1_v7m_s8") == "target has no V7M extension"
+        assert _skip_reason(g, other, "mnc_conv1x1_v7m_s8") == "target is not ARMv7-M or later (no v7m feature)"
     for other in ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"):            # DSP/MVE kernels first
         assert _skip_reason(g, other, "mnc_conv1x1_v7m_s8") is None
 
