@@ -225,10 +225,10 @@ def require_fit(board: Board, layers, plan) -> Fit:
 
 
 def peak_layer_of(plan, op_names: list[str]) -> tuple[str, int]:
-    """(name of the op at the schedule step with the most live bytes, those bytes)."""
-    buffers = plan.buffers
-    if not buffers or not op_names:
+    """(name of the op at the schedule step with the most live bytes, those bytes). Bytes are the plan's
+    (a streamed output placed over its input's consumed rows counts once), so they never exceed the arena."""
+    if not plan.buffers or not op_names:
         return ("(none)", int(plan.arena_bytes))
-    live = [sum(b.size for b in buffers if b.start <= step <= b.end) for step in range(len(op_names))]
+    live = plan.live_bytes_per_step(len(op_names))
     step = max(range(len(live)), key=lambda s: (live[s], -s))
     return op_names[step], int(live[step])

@@ -47,6 +47,22 @@ class MemoryPlan:
     def offset_of(self, tensor: str) -> int:
         return self.offsets[tensor]
 
+    def live_bytes_per_step(self, steps: int) -> list[int]:
+        """Arena bytes in use at each of the first `steps` schedule steps: the union of the live buffers'
+        ranges, so a streamed output over its input's consumed rows counts once (never above arena_bytes)."""
+        return [covered_bytes([(self.buffer_offsets[b.name], self.buffer_offsets[b.name] + b.size)
+                               for b in self.buffers if b.start <= step <= b.end])
+                for step in range(steps)]
+
+
+def covered_bytes(ranges: list[tuple[int, int]]) -> int:
+    """Bytes covered by the [lo, hi) ranges, overlaps counted once."""
+    total, reach = 0, 0
+    for lo, hi in sorted(ranges):
+        if hi > reach:
+            total, reach = total + hi - max(lo, reach), hi
+    return total
+
 
 def window_buffer_name(tensor: str) -> str:
     return f"window:{tensor}"

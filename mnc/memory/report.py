@@ -19,10 +19,10 @@ def memory_report(graph: Graph, plan) -> dict:
     buffers = [{"name": b.name, "offset": plan.buffer_offsets[b.name], "bytes": b.size, "first_step": b.start,
                 "last_step": b.end, "kind": _kind(b.name)} for b in plan.buffers]
     steps = []
-    for i, op in enumerate(ops):
+    for i, (op, live_bytes) in enumerate(zip(ops, plan.live_bytes_per_step(len(ops)))):
         live = [b for b in buffers if b["first_step"] <= i <= b["last_step"]]
         steps.append({"step": i, "op": op.name, "kind": op.kind, "segment": segment_of.get(i),
-                      "live": [b["name"] for b in live], "live_bytes": _covered(live),
+                      "live": [b["name"] for b in live], "live_bytes": live_bytes,
                       "top": max((b["offset"] + b["bytes"] for b in live), default=0)})
     peak = max(range(len(steps)), key=lambda i: (steps[i]["live_bytes"], -i)) if steps else 0
     segments = [{"first_step": s.first, "last_step": s.last, "band_rows": s.band, "ops": [ops[i].name for i in s.ops],
@@ -36,15 +36,6 @@ def _kind(name: str) -> str:
         if name.startswith(prefix + ":"):
             return prefix
     return "tensor"
-
-
-def _covered(live: list[dict]) -> int:
-    """Bytes covered by the buffers' ranges (a streamed output over its input's rows counts once)."""
-    total, reach = 0, 0
-    for lo, hi in sorted((b["offset"], b["offset"] + b["bytes"]) for b in live):
-        if hi > reach:
-            total, reach = total + hi - max(lo, reach), hi
-    return total
 
 
 COLOURS = {"tensor": "#4878a8", "scratch": "#d08040", "window": "#60a060"}

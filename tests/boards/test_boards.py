@@ -12,10 +12,11 @@ import pytest
 
 from mnc.boards import (
     CODE_ALLOWANCE_BYTES, FIRMWARE_RAM_BYTES, STACK_BYTES, available_boards, board_from_dict, fit_on_board,
-    load_board, require_fit,
+    load_board, peak_layer_of, require_fit,
 )
 from mnc.errors import FitError, MncError
 from mnc.memory.liveness import Buffer
+from mnc.memory.planner import MemoryPlan
 
 MANIFESTS = json.loads((Path(__file__).parent / "platformio_manifests.json").read_text())
 SHIPPED = sorted(k for k in MANIFESTS if not k.startswith("_"))
@@ -68,7 +69,9 @@ def _lowered(sizes_by_step: list[list[int]], const_bytes: int):
                                                                                           np.int8))]))
               for i in range(len(sizes_by_step))]
     buffers = [Buffer(f"b{i}_{j}", size, i, i) for i, sizes in enumerate(sizes_by_step) for j, size in enumerate(sizes)]
-    plan = SimpleNamespace(buffers=buffers, arena_bytes=max(sum(s) for s in sizes_by_step))
+    offsets = {f"b{i}_{j}": sum(sizes[:j]) for i, sizes in enumerate(sizes_by_step) for j in range(len(sizes))}
+    plan = MemoryPlan(offsets={}, arena_bytes=max(sum(s) for s in sizes_by_step), buffers=buffers,
+                      buffer_offsets=offsets)   # each step's buffers stacked from offset 0
     return layers, plan
 
 
@@ -86,6 +89,21 @@ def test_fit_names_peak_layer_and_sizes():
     assert "\n" not in message
     assert "nucleo_f411re" in message and "'layer1'" in message
     assert f"{fit.ram_needed:,} B" in message and "131,072 B (too big)" in message
+
+
+def test_peak_of_a_streamed_plan_is_the_arena_s_peak():
+    """A streamed segment's output is placed over its input's consumed rows: those bytes count once, so
+    the peak layer's live bytes never exceed the arena, reach it in this tight plan, and name the step
+    `mnc info --memory` names."""
+    from mnc.compiler import plan_model
+    from mnc.memory.report import memory_report
+    from mnc.options import CompileOptions
+
+    graph, layers, plan = plan_model("v1-0.25", CompileOptions(target="cortex-m7", resolution=64, schedule="auto"))
+    assert plan.segments and plan.overlaps
+    name, peak = peak_layer_of(plan, [layer.op.name for layer in layers])
+    assert peak == plan.arena_bytes
+    assert name == memory_report(graph, plan)["peak_op"]
 
 
 def test_model_that_fits_passes():
