@@ -18,7 +18,6 @@ from rich.table import Table
 
 from mnc.compiler import CompileResult, compile_model
 from mnc.errors import MncError
-from mnc.memory.liveness import live_bytes_per_step
 from mnc.options import CompileOptions
 from mnc.safetext import escape
 from mnc.summary import op_params
@@ -50,7 +49,7 @@ class Report:
     target: str
     layers: list[LayerReport]
     arena_bytes: int
-    peak_live_bytes: int
+    peak_live_bytes: int         # most arena bytes in use at one step (the layers' live_bytes)
     flash_bytes: int | None      # linked package sections, for Cortex-M targets
     ram_bytes: int | None
     instructions: int | None     # one whole inference (mnc_run), profiling hooks excluded
@@ -108,7 +107,7 @@ def _profile(result: CompileResult):
 def _report(result: CompileResult, measured) -> Report:
     instructions, per_call = measured if measured is not None else (None, None)
     calls = iter(per_call or [])
-    live = live_bytes_per_step(result.plan.buffers, len(result.layers))
+    live = result.plan.live_bytes_per_step(len(result.layers))
     layers = []
     for i, layer in enumerate(result.layers):
         call = layer.call
@@ -122,7 +121,7 @@ def _report(result: CompileResult, measured) -> Report:
             live_bytes=live[i], instructions=counted))
     sizes = result.sizes
     return Report(model=result.graph.name, target=result.target.name, layers=layers,
-                  arena_bytes=result.arena_bytes, peak_live_bytes=result.plan.peak_live_bytes,
+                  arena_bytes=result.arena_bytes, peak_live_bytes=max(live, default=0),
                   flash_bytes=sizes.flash if sizes else None, ram_bytes=sizes.ram if sizes else None,
                   instructions=instructions)
 

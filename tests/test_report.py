@@ -12,7 +12,7 @@ from mnc.compiler import compile_model
 from mnc.frontends.builtin import build_variant
 from mnc.frontends.onnx.exporter import export_onnx
 from mnc.options import CompileOptions
-from mnc.memory.liveness import live_bytes_per_step
+from mnc.memory.planner import MemoryPlan
 from mnc.report import ALIAS_KERNEL, build_report
 from tests.conftest import need_tool
 from tests.test_cli import assert_one_line_error, invoke
@@ -51,11 +51,18 @@ def test_live_bytes_hold_each_layers_inputs_and_outputs(host_report):
     assert first.live_bytes >= h * w * c + out
 
 
-def test_live_bytes_per_step_counts_buffers_in_their_interval():
+def test_live_bytes_per_step_counts_buffers_in_their_interval_and_shared_bytes_once():
     from mnc.memory.liveness import Buffer
 
     buffers = [Buffer("a", 10, 0, 1), Buffer("b", 5, 1, 2), Buffer("scratch:x", 3, 2, 2)]
-    assert live_bytes_per_step(buffers, 4) == [10, 15, 8, 0]
+    plan = MemoryPlan(offsets={}, arena_bytes=16, buffers=buffers, buffer_offsets={"a": 0, "b": 6, "scratch:x": 0})
+    assert plan.live_bytes_per_step(4) == [10, 11, 8, 0]    # at step 1, b sits over a's last 4 bytes
+
+
+def test_live_bytes_of_a_streamed_plan_stay_within_the_arena():
+    """A streamed segment's output overlaps its input's consumed rows: the bytes count once."""
+    report = build_report("v1-0.25-64", CompileOptions(schedule="auto", seed=0))
+    assert max(layer.live_bytes for layer in report.layers) == report.peak_live_bytes == report.arena_bytes
 
 
 def test_cli_formats_for_a_builtin(capsys, tmp_path):

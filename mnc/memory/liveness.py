@@ -94,11 +94,6 @@ def _scratch_buffers(ops, scratch: dict[str, int], spans: dict[int, tuple[int, i
             for name, nbytes in scratch.items() if nbytes > 0]
 
 
-def live_bytes_per_step(buffers: list[Buffer], steps: int) -> list[int]:
-    """Bytes of the buffers live at each of the first `steps` steps of the schedule."""
-    return [sum(b.size for b in buffers if b.start <= step <= b.end) for step in range(steps)]
-
-
 def peak_live_bytes(buffers: list[Buffer]) -> int:
     """The largest total size of buffers live at one step: a lower bound for any arena."""
     if not buffers:
