@@ -82,12 +82,19 @@ def plan_model(source: Graph | str | Path, options: CompileOptions) -> tuple[Gra
     """The stages up to the memory plan, without writing anything (for `mnc info --memory`). A model
     compile_model refuses (numerics proof, the generated C's limits) is refused here with the same
     line; the target's and a board's budgets are not checked, the plan is what one compares with them."""
-    target = load_target(options.target)
-    graph, _name = load_source(source, options)
-    qgraph, layers = quantize_and_lower(graph, target, options)
+    qgraph, layers = lower_model(source, options)
     plan = plan_arena(qgraph, layers, options)
     check_c_limits(layers, plan.arena_bytes)
     return qgraph, layers, plan
+
+
+def lower_model(source: Graph | str | Path, options: CompileOptions) -> tuple[Graph, list[Layer]]:
+    """The int8 graph and its layers as compile_model makes them (for `mnc info`): the same target, kernel
+    family and checks, so `--kernels cmsis-nn` without a CMSIS-NN tree is refused with compile's line."""
+    target = load_target(options.target)
+    graph, _name = load_source(source, options)
+    cmsis_nn_library(options)
+    return quantize_and_lower(graph, target, options)
 
 
 # ---- stages -----------------------------------------------------------------------------------

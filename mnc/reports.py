@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mnc.errors import MncError
+from mnc.options import CompileOptions
 from mnc.safetext import escape
 
 def print_compile_summary(result, console: Console) -> None:
@@ -63,24 +64,22 @@ def print_flash_summary(result, console: Console) -> None:
         console.print(f"host build: {'bytes equal' if same else 'BYTES DIFFER'}")
 
 
-def info_summary(model, is_variant: bool, classes, resolution, target, kernels: str = "mnc") -> dict:
-    from mnc.compiler import load_source, quantize_and_lower
+def info_summary(model, is_variant: bool, options: CompileOptions, for_target: bool) -> dict:
+    """Layers, MACs and parameters: of the float structure, or (`for_target`) of the int8 graph lowered
+    for `options.target` with each layer's kernel, exactly as `mnc compile` with these options lowers it."""
+    from mnc.compiler import lower_model
     from mnc.ops import verify_graph
-    from mnc.options import CompileOptions
     from mnc.summary import summarize
-    from mnc.targets import load_target
 
-    if not is_variant and (classes is not None or resolution is not None):
+    if not is_variant and (options.classes is not None or options.resolution is not None):
         raise MncError("--classes and --resolution apply to built-in variants only")
-    if target is None and kernels != "mnc":
+    if not for_target and options.kernels != "mnc":
         raise MncError("--kernels chooses kernels for a --target; give one")
-    if target is None:
-        graph = structure_only(model, is_variant, classes, resolution)
+    if not for_target:
+        graph = structure_only(model, is_variant, options.classes, options.resolution)
         verify_graph(graph)
         return summarize(graph)
-    options = CompileOptions(target=target, classes=classes, resolution=resolution, kernels=kernels)
-    graph, _name = load_source(model, options)
-    qgraph, layers = quantize_and_lower(graph, load_target(target), options)
+    qgraph, layers = lower_model(model, options)
     return summarize(qgraph, {layer.op.name: (layer.call.kernel, layer.skipped) for layer in layers})
 
 

@@ -173,7 +173,10 @@ def flash_cmd(project, env, monitor, check):
 @click.option("--target", help="Quantize and choose kernels for this target: each layer's C kernel and "
                                "why faster ones were skipped (with --memory: the plan for it) [host].")
 @click.option("--kernels", type=click.Choice(KERNEL_FAMILIES), default="mnc", show_default=True,
-              help="With --target: mnc's kernels, or Arm's CMSIS-NN where it has the op (as mnc compile --kernels).")
+              help="With --target or --memory: mnc's kernels, or Arm's CMSIS-NN where it has the op "
+                   "(as mnc compile --kernels).")
+@click.option("--cmsis-nn", "cmsis_nn", type=click.Path(path_type=Path),
+              help="CMSIS-NN tree for --kernels cmsis-nn (as mnc compile --cmsis-nn).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (macs, params, layers).")
 @click.option("--memory", is_flag=True, help="The arena plan instead: each step's live buffers and the peak.")
 @click.option("--schedule", type=click.Choice(SCHEDULES), default="plain", show_default=True,
@@ -181,19 +184,21 @@ def flash_cmd(project, env, monitor, check):
 @click.option("--ram-budget", type=click.IntRange(min=1), help="With --memory: arena bytes to fit.")
 @click.option("--plot", type=click.Path(path_type=Path), help="With --memory: draw the arena to this PNG.")
 @user_errors
-def info_cmd(source, variant, classes, resolution, target, kernels, as_json, memory, schedule, ram_budget, plot):
+def info_cmd(source, variant, classes, resolution, target, kernels, cmsis_nn, as_json, memory, schedule, ram_budget,
+             plot):
     """Layers, MACs and parameters of SOURCE or a built-in --variant (before quantization, or with
     --target as compiled for that target); with --memory the arena plan."""
     from mnc.options import CompileOptions
     from mnc.summary import print_summary
 
+    # the options `mnc compile` builds from the same flags, so the kernels and the plan are the package's
+    options = CompileOptions(target=target or "host", classes=classes, resolution=resolution, schedule=schedule,
+                             ram_budget=ram_budget, kernels=kernels, cmsis_nn=cmsis_nn)
     if memory:
-        options = CompileOptions(target=target or "host", classes=classes, resolution=resolution,
-                                 schedule=schedule, ram_budget=ram_budget)
         return memory_info(source_of(source, variant), options, as_json, plot)
     if plot is not None or ram_budget is not None or schedule != "plain":
         raise MncError("--plot, --schedule and --ram-budget apply to `mnc info --memory` only")
-    summary = info_summary(source_of(source, variant), variant is not None, classes, resolution, target, kernels)
+    summary = info_summary(source_of(source, variant), variant is not None, options, for_target=target is not None)
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True, default=_json_default))
     else:

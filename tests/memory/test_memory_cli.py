@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from PIL import Image
 
+from mnc.options import KERNEL_FAMILIES
 from tests.hostile.corpus import all_cases
 from tests.test_cli import assert_one_line_error, invoke
 
@@ -64,3 +66,37 @@ def test_info_memory_refuses_what_compile_refuses_with_the_same_line(capsys, tmp
     assert_one_line_error(info_err)
     assert "beyond int32" in info_err and "Traceback" not in info_err
     assert info_err == compile_err and info_out == ""
+
+
+@pytest.mark.parametrize("target", ["cortex-m7", "cortex-m55"])
+def test_info_memory_plans_the_arena_compile_writes_for_each_kernel_family(capsys, tmp_path, shared_models, target):
+    """CMSIS-NN's scratch follows Arm's buffer-size formulas (mnc/cmsis_nn/buffers.py), so its arena differs
+    from mnc's kernels': `mnc info --memory --kernels K` reports what `mnc compile --kernels K` writes, and
+    `mnc info --target T --kernels K` the kernels the package calls. Needs ../shared/third_party/CMSIS-NN,
+    as every CMSIS-NN test does."""
+    model = str(shared_models / "vww_96_int8.tflite")
+    arenas = {}
+    for family in KERNEL_FAMILIES:
+        argv = [model, "--target", target, "--kernels", family]
+        status, _, err = invoke(capsys, "compile", *argv, "-o", str(tmp_path / family))
+        assert status == 0, err
+        manifest = json.loads((tmp_path / family / "manifest.json").read_text())
+        status, out, err = invoke(capsys, "info", *argv, "--memory", "--json")
+        assert status == 0, err
+        assert json.loads(out)["arena_bytes"] == manifest["arena_bytes"], family
+        status, out, err = invoke(capsys, "info", *argv, "--json")
+        assert status == 0, err
+        kernels = {layer["name"]: layer["kernel"] for layer in json.loads(out)["layers"]}
+        assert all(kernels[layer["name"]] == layer["kernel"] for layer in manifest["layers"]), family
+        arenas[family] = manifest["arena_bytes"]
+    assert arenas["mnc"] != arenas["cmsis-nn"]      # the scratch really differs, so the check above can fail
+
+
+@pytest.mark.parametrize("mode", [["--memory"], ["--target", "cortex-m7"]])
+def test_info_refuses_a_missing_cmsis_nn_tree_with_compiles_line(capsys, tmp_path, mode):
+    argv = ["--variant", "v1-0.25", "--resolution", "32", "--kernels", "cmsis-nn", "--cmsis-nn", str(tmp_path / "none")]
+    compile_status, _, compile_err = invoke(capsys, "compile", *argv, "-o", str(tmp_path / "out"))
+    info_status, info_out, info_err = invoke(capsys, "info", *argv, *mode)
+    assert compile_status == info_status == 1
+    assert_one_line_error(info_err)
+    assert "CMSIS-NN not found" in info_err and info_err == compile_err and info_out == ""
