@@ -94,8 +94,10 @@ def _scratch_buffers(ops, scratch: dict[str, int], spans: dict[int, tuple[int, i
             for name, nbytes in scratch.items() if nbytes > 0]
 
 
-def peak_live_bytes(buffers: list[Buffer]) -> int:
-    """The largest total size of buffers live at one step: a lower bound for any arena."""
+def summed_peak_bytes(buffers: list[Buffer]) -> int:
+    """The largest total size of buffers live at one step: the smallest arena in which no two live
+    buffers share a byte. A streamed plan, whose segment output overwrites its input's consumed rows,
+    can need less; the bytes a plan really uses are MemoryPlan.peak_live_bytes."""
     if not buffers:
         return 0
     steps = range(min(b.start for b in buffers), max(b.end for b in buffers) + 1)

@@ -6,9 +6,9 @@ a few cheap deterministic heuristics and keeps the smallest plan (ties: the earl
 * ``greedy_by_size``: largest buffer first, each at the lowest 16-byte-aligned offset where it
   misses every already placed buffer live at the same time (TFLite Micro's greedy planner).
 * ``ping_pong``: buffers in schedule order, alternately packed against the bottom and the top of
-  an arena bounded by the peak of live bytes. On a chain network this reaches the floor
-  max_layer(input + output), which size-ordering misses (it stacks a layer's input on top of an
-  earlier, larger buffer's slot instead of opposite it).
+  an arena bounded by the largest sum of live buffer sizes at one step. On a chain network this
+  reaches the floor max_layer(input + output), which size-ordering misses (it stacks a layer's
+  input on top of an earlier, larger buffer's slot instead of opposite it).
 
 Every plan goes through `check_plan`: no two buffers live at one step may share a byte, except a
 streamed segment's output and the input whose consumed rows it overwrites, which
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from mnc.ir import Graph
 from mnc.memory import groups as grp
-from mnc.memory.liveness import Buffer, compute_buffers, peak_live_bytes
+from mnc.memory.liveness import Buffer, compute_buffers, summed_peak_bytes
 from mnc.memory.rowcheck import check_segment_rows, inplace_shift
 from mnc.memory.stream import Segment, window_bytes
 
@@ -38,7 +38,6 @@ class MemoryPlan:
     scratch_offsets: dict[str, int] = field(default_factory=dict)   # op name -> offset of its scratch
     buffers: list[Buffer] = field(default_factory=list)
     buffer_offsets: dict[str, int] = field(default_factory=dict)    # buffer name -> offset
-    peak_live_bytes: int = 0         # lower bound: most bytes live at one step
     strategy: str = ""               # the heuristic that produced this plan
     segments: list[Segment] = field(default_factory=list)          # row-streamed segments, if any
     window_offsets: dict[str, int] = field(default_factory=dict)   # streamed tensor -> its window's offset
@@ -46,6 +45,13 @@ class MemoryPlan:
 
     def offset_of(self, tensor: str) -> int:
         return self.offsets[tensor]
+
+    @property
+    def peak_live_bytes(self) -> int:
+        """Most arena bytes in use at one step (the largest of live_bytes_per_step): at most arena_bytes,
+        and on a streamed plan below the sum of the live buffers' sizes (liveness.summed_peak_bytes)."""
+        steps = max((b.end for b in self.buffers), default=-1) + 1
+        return max(self.live_bytes_per_step(steps), default=0)
 
     def live_bytes_per_step(self, steps: int) -> list[int]:
         """Arena bytes in use at each of the first `steps` schedule steps: the union of the live buffers'
@@ -104,7 +110,6 @@ def _make_plan(buffers: list[Buffer], placed: Placement, strategy: str, overlaps
         scratch_offsets={b.scratch_op: placed[b.name] for b in buffers if b.scratch_op},
         buffers=buffers,
         buffer_offsets=placed,
-        peak_live_bytes=peak_live_bytes(buffers),
         strategy=strategy,
         overlaps=overlaps,
     )
@@ -199,7 +204,7 @@ def greedy_by_size(buffers: list[Buffer]) -> Placement:
 
 def ping_pong(buffers: list[Buffer]) -> Placement:
     """Schedule order; each buffer goes to the side opposite its most recent live neighbour."""
-    bound = _align(peak_live_bytes(buffers))
+    bound = _align(summed_peak_bytes(buffers))
     by_name = {b.name: b for b in buffers}
     placed: Placement = {}
     on_top: dict[str, bool] = {}

@@ -14,6 +14,7 @@ import pytest
 from mnc import compiler, memory
 from mnc.errors import FitError
 from mnc.memory import choose
+from mnc.memory.liveness import summed_peak_bytes
 from mnc.memory.rowcheck import check_segment_rows, inplace_shift
 from mnc.memory.rows import RowMap
 from mnc.memory.stream import Call, Copy, SegmentError, build_segment
@@ -146,3 +147,14 @@ def test_a_board_whose_ram_the_plain_plan_exceeds_gets_a_streamed_plan(tmp_path)
     options = CompileOptions(target="cortex-m4", board="nucleo_f411re", build_sizes=False, out_dir=tmp_path / "p")
     result = compiler.compile_model("v2-0.35", options)
     assert result.plan.segments and result.arena_bytes <= 128 * 1024 - 8 * 1024 - 256
+
+
+def test_peak_live_bytes_of_a_streamed_plan_counts_overlapping_bytes_once():
+    """A segment's output placed over its input's consumed rows shares bytes with it: the plan's peak is the
+    most bytes in use at one step (live_bytes_per_step), never above the arena, while the plain sum of the
+    live buffers' sizes is above it (that sum is the floor of plans without such overlaps only)."""
+    options = CompileOptions(target="cortex-m7", resolution=64, schedule="auto")
+    graph, _, plan = compiler.plan_model("v1-0.25", options)
+    assert plan.segments and plan.overlaps
+    assert plan.peak_live_bytes == max(plan.live_bytes_per_step(len(graph.ops()))) <= plan.arena_bytes
+    assert summed_peak_bytes(plan.buffers) > plan.arena_bytes
