@@ -124,7 +124,7 @@ def load_model_file(path: Path) -> Graph:
 def optimize_and_quantize(graph: Graph, options: CompileOptions) -> Graph:
     """Float passes then post-training quantization (skipped by the pipeline for int8 models)."""
     return run_pipeline(graph, calibration=options.calibration, method=options.calibration_method,
-                                 seed=options.seed)
+                        seed=options.seed, bias_correction=options.bias_correction)
 
 
 def quantize_and_lower(graph: Graph, target: Target, options: CompileOptions) -> tuple[Graph, list[Layer]]:
@@ -298,6 +298,7 @@ def build_manifest(graph: Graph, calls: list[Layer], hash_: str, arena_bytes: in
         "input": _io_entry(graph, graph.inputs[0]),
         "output": _io_entry(graph, graph.outputs[0]),
         "arena_bytes": int(arena_bytes),
+        "calibration": graph.meta.get("calibration"),   # None: the model arrived int8
         "layers": [{"name": layer.op.name, "kind": layer.op.kind, "macs": layer.macs,
                     "source": str(layer.op.meta.get("source", layer.op.name)),
                     "kernel": layer.call.kernel, "skipped": layer.skipped} for layer in calls],

@@ -21,6 +21,7 @@ class CompileOptions:
     out_dir: Path | None = None            # None: build/<model-name>-<target>
     calibration: Path | None = None        # .npy/.npz file or folder; None: synthetic (with a warning)
     calibration_method: str = "minmax"
+    bias_correction: bool = False          # shift int32 biases to cancel quantization's mean error
     classes: int | None = None             # built-in variants only
     resolution: int | None = None          # built-in variants only
     weights: Path | None = None            # built-in variants only: .npz keyed by constant tensor names

@@ -43,6 +43,8 @@ def cli() -> None:
 @click.option("-o", "out_dir", type=click.Path(path_type=Path), help="Output directory [build/<model>-<target>].")
 @click.option("--calibration", type=click.Path(path_type=Path), help="Calibration .npy/.npz file or folder.")
 @click.option("--calibration-method", type=click.Choice(CALIBRATION_METHODS), default="minmax", show_default=True)
+@click.option("--bias-correction/--no-bias-correction", default=False, show_default=True,
+              help="After calibration, shift int32 biases to cancel the mean error int8 rounding causes.")
 @click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant.")
 @click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of a built-in variant.")
 @click.option("--weights", type=click.Path(path_type=Path), help="Weights .npz for a built-in variant.")
@@ -60,8 +62,9 @@ def cli() -> None:
 @click.option("--cmsis-nn", "cmsis_nn", type=click.Path(path_type=Path),
               help="CMSIS-NN tree for --kernels cmsis-nn [../shared/third_party/CMSIS-NN].")
 @user_errors
-def compile_cmd(source, variant, target, out_dir, calibration, calibration_method, classes, resolution, weights,
-                portable_kernels, board, input_path, labels, schedule, ram_budget, kernels, cmsis_nn):
+def compile_cmd(source, variant, target, out_dir, calibration, calibration_method, bias_correction, classes,
+                resolution, weights, portable_kernels, board, input_path, labels, schedule, ram_budget, kernels,
+                cmsis_nn):
     """Compile SOURCE (.tflite, .onnx) or a built-in --variant into a C package (or, with --board,
     a PlatformIO project that runs it on the board)."""
     from mnc.compiler import compile_model
@@ -69,8 +72,9 @@ def compile_cmd(source, variant, target, out_dir, calibration, calibration_metho
 
     src = source_of(source, variant)
     options = CompileOptions(target=target, out_dir=out_dir, calibration=calibration,
-                             calibration_method=calibration_method, classes=classes, resolution=resolution,
-                             weights=weights, portable_kernels=portable_kernels, board=board, schedule=schedule,
+                             calibration_method=calibration_method, bias_correction=bias_correction,
+                             classes=classes, resolution=resolution, weights=weights,
+                             portable_kernels=portable_kernels, board=board, schedule=schedule,
                              ram_budget=ram_budget, kernels=kernels, cmsis_nn=cmsis_nn)
     if board is not None:
         print_compile_summary(compile_board_project(src, options, target, input_path, labels), _stdout())

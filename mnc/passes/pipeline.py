@@ -53,7 +53,7 @@ def optimize(graph: Graph) -> Graph:
 
 def run_pipeline(graph: Graph, calibration: str | Path | None = None, method: str = "minmax", seed: int = 0,
                  percentile: float | None = None, preprocess: ImagePreprocess = ImagePreprocess(),
-                 max_samples: int = DEFAULT_MAX_SAMPLES) -> Graph:
+                 max_samples: int = DEFAULT_MAX_SAMPLES, bias_correction: bool = False) -> Graph:
     """Graph passes, then post-training quantization from `calibration` data (see calibration.py)."""
     verify_graph(graph)
     graph = optimize(graph)
@@ -63,6 +63,6 @@ def run_pipeline(graph: Graph, calibration: str | Path | None = None, method: st
     samples = load_calibration_data(calibration, graph_input.shape, layout=tensor_layout(graph_input),
                                     preprocess=preprocess,
                                     max_samples=max_samples, seed=seed)
-    graph = quantize_graph(graph, samples, method, percentile)
+    graph = quantize_graph(graph, samples, method, percentile, bias_correction)
     verify_graph(graph)
     return graph

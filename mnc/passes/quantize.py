@@ -9,7 +9,8 @@ import numpy as np
 
 from mnc.ir import Graph
 from mnc.ops import get_op
-from mnc.passes.calibration import DEFAULT_PERCENTILE, collect_ranges
+from mnc.passes.bias_correction import correct_biases
+from mnc.passes.calibration import DEFAULT_PERCENTILE, collect_ranges, widen_residual_branches
 from mnc.quant import quantize_activation
 
 
@@ -19,17 +20,21 @@ def is_quantized(graph: Graph) -> bool:
 
 
 def quantize_graph(graph: Graph, samples: np.ndarray, method: str = "minmax",
-                   percentile: float | None = None) -> Graph:
+                   percentile: float | None = None, bias_correction: bool = False) -> Graph:
     """Post-training quantization: calibrate float ranges on `samples` ([N, *input_shape]), then
     let every op quantize its own outputs, weights and bias, in topological order so each op sees
-    its inputs' final scales (a bias's scale is input_scale * weight_scale)."""
+    its inputs' final scales (a bias's scale is input_scale * weight_scale). With `bias_correction`,
+    the int32 biases then cancel the mean shift quantization causes on the samples (bias_correction.py)."""
     if is_quantized(graph):
         return graph.copy()
     ranges = collect_ranges(graph, samples, method, DEFAULT_PERCENTILE if percentile is None else percentile)
+    ranges = widen_residual_branches(graph, ranges)
     g = graph.copy()
     for name in g.inputs:
         quantize_activation(g, name, ranges[name])
     for op in g.ops():
         get_op(op.kind).quantize(op, g, ranges)
-    g.meta["calibration"] = {"method": method, "samples": int(len(samples))}
+    if bias_correction:
+        correct_biases(graph, g, samples)
+    g.meta["calibration"] = {"method": method, "samples": int(len(samples)), "bias_correction": bias_correction}
     return g

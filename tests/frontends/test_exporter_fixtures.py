@@ -127,6 +127,30 @@ def test_float_import_computes_what_the_exporters_runtime_computes(name):
         assert np.max(np.abs(got - want)) <= 1e-4 * max(1.0, np.max(np.abs(want))), name
 
 
+KERAS_FLOAT_TFLITE = [n for n in FIXTURES if n.startswith("keras_") and n.endswith(".tflite")
+                      and not n.endswith("_int8.tflite")]
+
+
+@pytest.mark.parametrize("name", KERAS_FLOAT_TFLITE)
+def test_minmax_quantization_equals_tensorflows_converter(name, tmp_path):
+    """On the calibration samples TensorFlow's converter was given (make_keras_fixtures.py), mnc's
+    min/max calibration of the float .tflite gives every activation tensor the scale and zero point
+    TF gave the same tensor in its full-int8 conversion (the projections before residual adds
+    included); scales to float32 rounding of the observed extremes."""
+    from mnc.compiler import load_model_file, optimize_and_quantize
+    from mnc.passes.pipeline import optimize
+
+    np.save(tmp_path / "calibration.npy", float_input(pixels("calibration", "NHWC")))
+    options = CompileOptions(calibration=tmp_path / "calibration.npy")
+    ours = optimize_and_quantize(load_model_file(EXPORTS / name), options)
+    tfs = optimize(load_model_file(EXPORTS / name.replace(".tflite", "_int8.tflite")))
+    assert [op.kind for op in ours.ops()] == [op.kind for op in tfs.ops()]
+    for op, tf_op in zip(ours.ops(), tfs.ops()):
+        (scale, zero_point), (tf_scale, tf_zero_point) = (
+            g.tensor(o.outputs[0]).quant.single() for g, o in ((ours, op), (tfs, tf_op)))
+        assert zero_point == tf_zero_point and scale == pytest.approx(tf_scale, rel=1e-5), (op.name, tf_op.name)
+
+
 def reference_float(path: Path, x: np.ndarray) -> np.ndarray:
     if path.suffix == ".onnx":
         import onnxruntime as ort

@@ -5,7 +5,8 @@ from PIL import Image
 from mnc import interpreter
 from mnc.errors import MncError
 from mnc.data import CalibrationWarning, ImagePreprocess, load_calibration_data, synthetic_inputs
-from mnc.passes.calibration import collect_ranges, mse_range, percentile_range, quantization_mse, quantization_mse_batch
+from mnc.passes.calibration import (collect_ranges, mse_range, percentile_range, quantization_mse,
+                                    quantization_mse_batch, widen_residual_branches)
 from mnc.quant import activation_qparams
 from tests.conftest import SHARED_MODELS
 from tests.passes.builders import Builder
@@ -116,6 +117,22 @@ def test_bad_method_and_percentile_are_rejected():
 
 
 # ---- data -----------------------------------------------------------------------------------------
+def test_projection_before_a_residual_add_takes_the_adds_wider_range():
+    b = Builder(0)
+    x = b.input((1, 4, 4, 8))
+    projection = b.conv(x, 8, k=1)                       # linear, read only by the add
+    added = b.op("add", [projection, x], {"act": "none"})
+    bounded = b.conv(added, 8, k=1, act="relu6")         # has an activation: keeps its own range
+    shared = b.conv(bounded, 8, k=1)                     # read by the add and by the output
+    g = b.output(b.op("add", [shared, bounded], {"act": "none"}), shared)
+    ranges = {projection: (-1.0, 2.0), added: (-3.0, 1.5), bounded: (0.0, 6.0), shared: (-2.0, 2.0)}
+    ranges[g.outputs[0]] = (-9.0, 9.0)
+    widened = widen_residual_branches(g, ranges)
+    assert widened[projection] == (-3.0, 2.0)            # the union: never narrower than its own
+    assert widened[bounded] == (0.0, 6.0) and widened[shared] == (-2.0, 2.0)
+    assert ranges[projection] == (-1.0, 2.0)             # the input dict is left as it was
+
+
 def test_synthetic_inputs_are_deterministic_smooth_and_in_range():
     a = synthetic_inputs((1, 32, 32, 3), 4, seed=7)
     assert a.shape == (4, 1, 32, 32, 3) and a.dtype == np.float32

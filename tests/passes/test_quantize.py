@@ -41,7 +41,7 @@ def test_int8_graph_tracks_float(method):
     verify_graph(q)
     held_out = synthetic_inputs(X, 6, seed=123)
     assert int8_vs_float(opt, q, held_out) >= 0.99
-    assert q.meta["calibration"] == {"method": method, "samples": 8}
+    assert q.meta["calibration"] == {"method": method, "samples": 8, "bias_correction": False}
 
 
 def test_quantized_graph_is_all_integer():
