@@ -66,31 +66,47 @@ def print_flash_summary(result, console: Console) -> None:
 
 def info_summary(model, is_variant: bool, options: CompileOptions, for_target: bool) -> dict:
     """Layers, MACs and parameters: of the float structure, or (`for_target`) of the int8 graph lowered
-    for `options.target` with each layer's kernel, exactly as `mnc compile` with these options lowers it."""
+    for `options.target` with each layer's kernel and the calibration, exactly as `mnc compile` with
+    these options lowers it."""
     from mnc.compiler import lower_model
     from mnc.ops import verify_graph
     from mnc.summary import summarize
 
     if not is_variant and (options.classes is not None or options.resolution is not None):
         raise MncError("--classes and --resolution apply to built-in variants only")
-    if not for_target and options.kernels != "mnc":
-        raise MncError("--kernels chooses kernels for a --target; give one")
+    if not is_variant and options.weights is not None:
+        raise MncError("--weights applies to built-in variants only")
     if not for_target:
-        graph = structure_only(model, is_variant, options.classes, options.resolution)
+        refuse_int8_choices(options)
+        graph = structure_only(model, is_variant, options)
         verify_graph(graph)
         return summarize(graph)
     qgraph, layers = lower_model(model, options)
-    return summarize(qgraph, {layer.op.name: (layer.call.kernel, layer.skipped) for layer in layers})
+    summary = summarize(qgraph, {layer.op.name: (layer.call.kernel, layer.skipped) for layer in layers})
+    summary["calibration"] = qgraph.meta.get("calibration")   # as the manifest records it; None: arrived int8
+    return summary
 
 
-def structure_only(model, is_variant: bool, classes, resolution):
-    """The float graph; a variant's seeded weights are not calibrated (counting needs the structure only)."""
+def refuse_int8_choices(options: CompileOptions) -> None:
+    """Kernels and calibration shape the int8 graph for a target; the float structure has neither."""
+    if options.kernels != "mnc":
+        raise MncError("--kernels chooses kernels for a --target; give one")
+    if options.portable_kernels:
+        raise MncError("--portable-kernels chooses kernels for a --target; give one")
+    default = CompileOptions()
+    if (options.calibration, options.calibration_method, options.bias_correction) != \
+            (default.calibration, default.calibration_method, default.bias_correction):
+        raise MncError("--calibration, --calibration-method and --bias-correction quantize for a --target; give one")
+
+
+def structure_only(model, is_variant: bool, options: CompileOptions):
+    """The float graph; a variant's weights are not calibrated (counting needs the structure only)."""
     from mnc.compiler import load_source
     from mnc.frontends.builtin import build_variant
-    from mnc.options import CompileOptions
 
     if is_variant:
-        return build_variant(model, classes=classes, resolution=resolution, calibrate_weights=False)
+        return build_variant(model, classes=options.classes, resolution=options.resolution, weights=options.weights,
+                             calibrate_weights=False)
     return load_source(model, CompileOptions())[0]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,3 +172,88 @@ def test_info_json_meets_the_papers(capsys, variant, macs, params, tol):
     assert abs(summary["macs"] / macs - 1) <= tol
     assert abs(summary["params"] / params - 1) <= tol
     assert summary["layers"]
+
+
+# ---- options `mnc compile` and `mnc info` share -------------------------------------------------
+
+KERAS_V1 = Path(__file__).parent / "fixtures" / "exports" / "keras_mobilenet_v1.tflite"   # float, NHWC 64x64x3
+
+
+def shared_options(command: str) -> dict:
+    from mnc.cli import COMPILE_CHOICE_NAMES, cli
+
+    names = {*COMPILE_CHOICE_NAMES, "variant"}
+    return {p.name: p.to_info_dict() for p in cli.commands[command].params if p.name in names}
+
+
+def test_compile_and_info_declare_the_shared_options_alike(capsys):
+    from mnc.cli import COMPILE_CHOICE_NAMES
+
+    assert set(shared_options("info")) == {*COMPILE_CHOICE_NAMES, "variant"}
+    assert shared_options("info") == shared_options("compile")   # names, types, choices, defaults, help
+    for command in ("compile", "info"):
+        status, out, err = invoke(capsys, command, "--help")
+        assert status == 0, err
+        for flag in ("--variant", "--classes", "--resolution", "--weights", "--calibration ", "--calibration-method",
+                     "--bias-correction / --no-bias-correction", "--schedule", "--ram-budget", "--kernels",
+                     "--cmsis-nn"):
+            assert flag in out, (command, flag)
+        assert "--portable-kernels" not in out   # hidden, for benchmarks
+
+
+def keras_calibration(tmp_path: Path, layout: str) -> Path:
+    """Five of the fixtures' calibration images as the Keras model takes them (pixel / 127.5 - 1)."""
+    pixels = np.load(KERAS_V1.parent / "samples.npz")["calibration"][:5]
+    x = (pixels / 127.5 - 1).astype(np.float32)
+    path = tmp_path / f"calibration_{layout}.npy"
+    np.save(path, x if layout == "NHWC" else x.transpose(0, 3, 1, 2))
+    return path
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_info_for_a_target_quantizes_as_compile_does_with_the_same_calibration(capsys, tmp_path, calibrate):
+    """A float model: `mnc info --target` reports the calibration (and the kernels) of the package
+    `mnc compile` writes with the same options; by default both calibrate on synthetic inputs and warn."""
+    argv = ["--calibration", str(keras_calibration(tmp_path, "NHWC")), "--calibration-method", "percentile",
+            "--bias-correction"] if calibrate else []
+    status, out, err = invoke(capsys, "info", str(KERAS_V1), "--target", "host", "--json", *argv)
+    assert status == 0, err
+    info = json.loads(out)
+    expected = {"method": "percentile", "samples": 5, "bias_correction": True} if calibrate else \
+        {"method": "minmax", "samples": 16, "bias_correction": False}
+    assert info["calibration"] == expected
+    assert ("synthetic inputs" in err) != calibrate
+
+    status, _, err = invoke(capsys, "compile", str(KERAS_V1), "-o", str(tmp_path / "pkg"), *argv)
+    assert status == 0, err
+    manifest = json.loads((tmp_path / "pkg" / "manifest.json").read_text())
+    assert manifest["calibration"] == info["calibration"]
+    kernels = {layer["name"]: layer["kernel"] for layer in info["layers"]}
+    assert all(kernels[layer["name"]] == layer["kernel"] for layer in manifest["layers"])
+
+
+@pytest.mark.parametrize("mode", [["--target", "host"], ["--memory"]])
+def test_info_refuses_calibration_in_another_layout_with_compiles_line(capsys, tmp_path, mode):
+    calibration = str(keras_calibration(tmp_path, "NCHW"))
+    compile_status, _, compile_err = invoke(capsys, "compile", str(KERAS_V1), "--calibration", calibration,
+                                            "-o", str(tmp_path / "pkg"))
+    info_status, info_out, info_err = invoke(capsys, "info", str(KERAS_V1), "--calibration", calibration, *mode)
+    assert compile_status == info_status == 1
+    assert_one_line_error(info_err)
+    assert "looks like NCHW" in info_err and info_err == compile_err and info_out == ""
+    assert not (tmp_path / "pkg").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--variant", "v1-0.25", "--calibration-method", "mse"], "--calibration, --calibration-method and "
+                                                               "--bias-correction quantize for a --target; give one"),
+    (["--variant", "v1-0.25", "--bias-correction"], "--calibration, --calibration-method and "
+                                                    "--bias-correction quantize for a --target; give one"),
+    (["--variant", "v1-0.25", "--portable-kernels"], "--portable-kernels chooses kernels for a --target; give one"),
+    ([str(KERAS_V1), "--target", "host", "--weights", "w.npz"], "--weights applies to built-in variants only"),
+    ([str(KERAS_V1), "--classes", "3"], "--classes and --resolution apply to built-in variants only"),
+])
+def test_info_refuses_choices_its_output_would_ignore(capsys, argv, message):
+    status, out, err = invoke(capsys, "info", *argv)
+    assert status == 1 and out == ""
+    assert err.strip() == f"error: {message}"

@@ -6,6 +6,7 @@ usage errors print one line with exit code 2; tracebacks only with --debug.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -34,48 +35,73 @@ def cli() -> None:
     """mnc: compile MobileNet models to standalone int8 C for Arm Cortex-M."""
 
 
+# ---- options compile and info share ------------------------------------------------------------
+
+# What `mnc compile` makes of a model, declared once so `mnc info` (which shows what compile makes) takes
+# the same names, choices, defaults and help. The callback gets --variant as itself and the rest packed
+# into `choices`, the CompileOptions keywords, so neither command can forget to pass one on.
+COMPILE_CHOICES = (
+    click.option("--calibration", type=click.Path(path_type=Path), help="Calibration .npy/.npz file or folder."),
+    click.option("--calibration-method", type=click.Choice(CALIBRATION_METHODS), default="minmax",
+                 show_default=True),
+    click.option("--bias-correction/--no-bias-correction", default=False, show_default=True,
+                 help="After calibration, shift int32 biases to cancel the mean error int8 rounding causes."),
+    click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant."),
+    click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of a built-in variant."),
+    click.option("--weights", type=click.Path(path_type=Path), help="Weights .npz for a built-in variant."),
+    click.option("--portable-kernels", is_flag=True, hidden=True,
+                 help="Use the portable C kernels even where the target has DSP/MVE (for benchmarks)."),
+    click.option("--schedule", type=click.Choice(SCHEDULES), default="plain", show_default=True,
+                 help="auto: run row-streamed segments where they lower the arena (<= 10% more instructions)."),
+    click.option("--ram-budget", type=click.IntRange(min=1), help="Arena bytes to fit; streams as much as needed."),
+    click.option("--kernels", type=click.Choice(KERNEL_FAMILIES), default="mnc", show_default=True,
+                 help="Kernel family: mnc's own, or Arm's CMSIS-NN where it has the op (mnc's elsewhere)."),
+    click.option("--cmsis-nn", "cmsis_nn", type=click.Path(path_type=Path),
+                 help="CMSIS-NN tree for --kernels cmsis-nn [../shared/third_party/CMSIS-NN]."),
+)
+COMPILE_CHOICE_NAMES = ("calibration", "calibration_method", "bias_correction", "classes", "resolution", "weights",
+                        "portable_kernels", "schedule", "ram_budget", "kernels", "cmsis_nn")  # a name missing
+# here, or one too many, fails every call of both commands (unexpected keyword / KeyError), never silently
+
+
+def variant_option(command):
+    return click.option("--variant", help="Built-in model, e.g. v1-0.25, v2-0.35-128, v3s-1.0.")(command)
+
+
+def compile_choices(command):
+    """Adds COMPILE_CHOICES to `command`, which receives them as one dict, `choices`."""
+
+    @functools.wraps(command)
+    def with_choices(*args, **kwargs):
+        choices = {name: kwargs.pop(name) for name in COMPILE_CHOICE_NAMES}
+        return command(*args, choices=choices, **kwargs)
+
+    for option in reversed(COMPILE_CHOICES):
+        with_choices = option(with_choices)
+    return with_choices
+
+
 # ---- compile ----------------------------------------------------------------------------------
 
 @cli.command("compile")
 @click.argument("source", required=False)
-@click.option("--variant", help="Built-in model, e.g. v1-0.25, v2-0.35-128, v3s-1.0.")
+@variant_option
 @click.option("--target", default="host", show_default=True, help="Target name (targets/*.toml).")
 @click.option("-o", "out_dir", type=click.Path(path_type=Path), help="Output directory [build/<model>-<target>].")
-@click.option("--calibration", type=click.Path(path_type=Path), help="Calibration .npy/.npz file or folder.")
-@click.option("--calibration-method", type=click.Choice(CALIBRATION_METHODS), default="minmax", show_default=True)
-@click.option("--bias-correction/--no-bias-correction", default=False, show_default=True,
-              help="After calibration, shift int32 biases to cancel the mean error int8 rounding causes.")
-@click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant.")
-@click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of a built-in variant.")
-@click.option("--weights", type=click.Path(path_type=Path), help="Weights .npz for a built-in variant.")
-@click.option("--portable-kernels", is_flag=True, hidden=True,
-              help="Use the portable C kernels even where the target has DSP/MVE (for benchmarks).")
+@compile_choices
 @click.option("--board", help="Write a PlatformIO project for this board (targets/boards/*.toml) instead.")
 @click.option("--input", "input_path", type=click.Path(path_type=Path),
               help="With --board: the input baked into the firmware (.npy, int8 or float32) [a calibration sample].")
 @click.option("--labels", help="With --board: class names, comma-separated, printed by `mnc flash`.")
-@click.option("--schedule", type=click.Choice(SCHEDULES), default="plain", show_default=True,
-              help="auto: run row-streamed segments where they lower the arena (<= 10% more instructions).")
-@click.option("--ram-budget", type=click.IntRange(min=1), help="Arena bytes to fit; streams as much as needed.")
-@click.option("--kernels", type=click.Choice(KERNEL_FAMILIES), default="mnc", show_default=True,
-              help="Kernel family: mnc's own, or Arm's CMSIS-NN where it has the op (mnc's elsewhere).")
-@click.option("--cmsis-nn", "cmsis_nn", type=click.Path(path_type=Path),
-              help="CMSIS-NN tree for --kernels cmsis-nn [../shared/third_party/CMSIS-NN].")
 @user_errors
-def compile_cmd(source, variant, target, out_dir, calibration, calibration_method, bias_correction, classes,
-                resolution, weights, portable_kernels, board, input_path, labels, schedule, ram_budget, kernels,
-                cmsis_nn):
+def compile_cmd(source, variant, target, out_dir, choices, board, input_path, labels):
     """Compile SOURCE (.tflite, .onnx) or a built-in --variant into a C package (or, with --board,
     a PlatformIO project that runs it on the board)."""
     from mnc.compiler import compile_model
     from mnc.options import CompileOptions
 
     src = source_of(source, variant)
-    options = CompileOptions(target=target, out_dir=out_dir, calibration=calibration,
-                             calibration_method=calibration_method, bias_correction=bias_correction,
-                             classes=classes, resolution=resolution, weights=weights,
-                             portable_kernels=portable_kernels, board=board, schedule=schedule,
-                             ram_budget=ram_budget, kernels=kernels, cmsis_nn=cmsis_nn)
+    options = CompileOptions(target=target, out_dir=out_dir, board=board, **choices)
     if board is not None:
         print_compile_summary(compile_board_project(src, options, target, input_path, labels), _stdout())
     elif input_path is not None or labels is not None:
@@ -171,36 +197,30 @@ def flash_cmd(project, env, monitor, check):
 
 @cli.command("info")
 @click.argument("source", required=False)
-@click.option("--variant", help="Built-in model, e.g. v1-0.25.")
-@click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant.")
-@click.option("--resolution", type=click.IntRange(min=1), help="Input resolution of a built-in variant.")
+@variant_option
 @click.option("--target", help="Quantize and choose kernels for this target: each layer's C kernel and "
                                "why faster ones were skipped (with --memory: the plan for it) [host].")
-@click.option("--kernels", type=click.Choice(KERNEL_FAMILIES), default="mnc", show_default=True,
-              help="With --target or --memory: mnc's kernels, or Arm's CMSIS-NN where it has the op "
-                   "(as mnc compile --kernels).")
-@click.option("--cmsis-nn", "cmsis_nn", type=click.Path(path_type=Path),
-              help="CMSIS-NN tree for --kernels cmsis-nn (as mnc compile --cmsis-nn).")
+@compile_choices
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (macs, params, layers).")
 @click.option("--memory", is_flag=True, help="The arena plan instead: each step's live buffers and the peak.")
-@click.option("--schedule", type=click.Choice(SCHEDULES), default="plain", show_default=True,
-              help="With --memory: plain, or auto (row-streamed segments where they lower the arena).")
-@click.option("--ram-budget", type=click.IntRange(min=1), help="With --memory: arena bytes to fit.")
 @click.option("--plot", type=click.Path(path_type=Path), help="With --memory: draw the arena to this PNG.")
 @user_errors
-def info_cmd(source, variant, classes, resolution, target, kernels, cmsis_nn, as_json, memory, schedule, ram_budget,
-             plot):
+def info_cmd(source, variant, target, choices, as_json, memory, plot):
     """Layers, MACs and parameters of SOURCE or a built-in --variant (before quantization, or with
-    --target as compiled for that target); with --memory the arena plan."""
+    --target as compiled for that target); with --memory the arena plan.
+
+    The options shared with `mnc compile` mean what they mean there: with --target or --memory the
+    graph, kernels and plan are those of the package compile writes with the same options. The
+    calibration options and --kernels need --target or --memory; --schedule and --ram-budget need
+    --memory."""
     from mnc.options import CompileOptions
     from mnc.summary import print_summary
 
     # the options `mnc compile` builds from the same flags, so the kernels and the plan are the package's
-    options = CompileOptions(target=target or "host", classes=classes, resolution=resolution, schedule=schedule,
-                             ram_budget=ram_budget, kernels=kernels, cmsis_nn=cmsis_nn)
+    options = CompileOptions(target=target or "host", **choices)
     if memory:
         return memory_info(source_of(source, variant), options, as_json, plot)
-    if plot is not None or ram_budget is not None or schedule != "plain":
+    if plot is not None or options.ram_budget is not None or options.schedule != "plain":
         raise MncError("--plot, --schedule and --ram-budget apply to `mnc info --memory` only")
     summary = info_summary(source_of(source, variant), variant is not None, options, for_target=target is not None)
     if as_json:
