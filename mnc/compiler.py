@@ -104,6 +104,10 @@ def load_source(source: Graph | str | Path, options: CompileOptions) -> tuple[Gr
     if isinstance(source, Graph):
         return source, source.name
     if isinstance(source, Path) or Path(source).suffix.lower() in MODEL_SUFFIXES:
+        if (options.classes, options.resolution, options.weights) != (None, None, None):
+            # a model file has its own classes, resolution and weights: ignoring the options would
+            # hand the user a package that is not what they asked for
+            raise MncError("--classes, --resolution and --weights apply to built-in variants only")
         return load_model_file(Path(source)), Path(source).stem
     graph = build_variant(str(source), classes=options.classes, resolution=options.resolution,
                                   weights=options.weights, seed=options.seed)

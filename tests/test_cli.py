@@ -257,3 +257,13 @@ def test_info_refuses_choices_its_output_would_ignore(capsys, argv, message):
     status, out, err = invoke(capsys, "info", *argv)
     assert status == 1 and out == ""
     assert err.strip() == f"error: {message}"
+
+
+@pytest.mark.parametrize("choice", [["--classes", "3"], ["--resolution", "64"], ["--weights", "w.npz"]])
+def test_compile_refuses_variant_choices_for_a_model_file(capsys, tmp_path, choice):
+    """A model file has its own classes, resolution and weights; compiling it as if the option had
+    been applied would be a silent wrong answer."""
+    status, out, err = invoke(capsys, "compile", str(KERAS_V1), *choice, "-o", str(tmp_path / "pkg"))
+    assert status == 1 and out == ""
+    assert err.strip() == "error: --classes, --resolution and --weights apply to built-in variants only"
+    assert not (tmp_path / "pkg").exists()

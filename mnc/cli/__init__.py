@@ -43,7 +43,7 @@ def cli() -> None:
 COMPILE_CHOICES = (
     click.option("--calibration", type=click.Path(path_type=Path), help="Calibration .npy/.npz file or folder."),
     click.option("--calibration-method", type=click.Choice(CALIBRATION_METHODS), default="minmax",
-                 show_default=True),
+                 show_default=True, help="How each activation's range is chosen from the calibration samples."),
     click.option("--bias-correction/--no-bias-correction", default=False, show_default=True,
                  help="After calibration, shift int32 biases to cancel the mean error int8 rounding causes."),
     click.option("--classes", type=click.IntRange(min=1), help="Classes of a built-in variant."),
