@@ -19,7 +19,7 @@ def run(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray, mode: str = "f
         raise ValueError(mode)
     values = _bind_inputs(graph, inputs)
     for op in graph.ops():
-        args = [_value(graph, values, name) for name in op.inputs]
+        args = op_args(graph, op, values)
         opdef = get_op(op.kind)
         outs = opdef.eval_float(op, graph, args) if mode == "float" else opdef.eval_int8(op, graph, args)
         for name, arr in zip(op.outputs, outs):
@@ -31,6 +31,12 @@ def run(graph: Graph, inputs: dict[str, np.ndarray] | np.ndarray, mode: str = "f
 def run_single(graph: Graph, x: np.ndarray, mode: str = "float") -> np.ndarray:
     """Convenience for one-input, one-output graphs."""
     return run(graph, x, mode)[graph.outputs[0]]
+
+
+def op_args(graph: Graph, op, values: dict[str, np.ndarray]) -> list:
+    """The op's input arrays: computed values from `values`, constants from the graph, None for an
+    absent optional input."""
+    return [_value(graph, values, name) for name in op.inputs]
 
 
 def _bind_inputs(graph: Graph, inputs) -> dict[str, np.ndarray]:

@@ -267,3 +267,9 @@ def test_compile_refuses_variant_choices_for_a_model_file(capsys, tmp_path, choi
     assert status == 1 and out == ""
     assert err.strip() == "error: --classes, --resolution and --weights apply to built-in variants only"
     assert not (tmp_path / "pkg").exists()
+
+
+def test_report_refuses_variant_choices_for_a_model_file_with_compiles_line(capsys):
+    status, out, err = invoke(capsys, "report", str(KERAS_V1), "--classes", "3")
+    assert status == 1 and out == ""
+    assert err.strip() == "error: --classes, --resolution and --weights apply to built-in variants only"

@@ -36,8 +36,6 @@ def report_cmd(source, variant, target, board, classes, resolution, weights, cal
     if as_json and as_markdown:
         raise click.UsageError("give at most one of --json and --markdown")
     src = source_of(source, variant)
-    if variant is None and (classes or resolution or weights):
-        raise MncError("--classes, --resolution and --weights apply to built-in variants only")
     target = _core_of(board, target)
     options = CompileOptions(target=target, calibration=calibration, classes=classes, resolution=resolution,
                              weights=weights, board=board)

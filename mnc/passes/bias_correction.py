@@ -23,10 +23,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from mnc.interpreter import op_args
 from mnc.ir import Graph, Op
 from mnc.ops import get_op
-
-CORRECTED_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")
 
 
 def correct_biases(float_graph: Graph, int8_graph: Graph, samples: np.ndarray) -> None:
@@ -34,16 +33,13 @@ def correct_biases(float_graph: Graph, int8_graph: Graph, samples: np.ndarray) -
     names) over `samples` ([N, *input_shape], float, the calibration inputs)."""
     walk = _PairedWalk(float_graph, int8_graph, samples)
     for op in int8_graph.ops():
-        if op.kind in CORRECTED_KINDS and _has_int32_bias(int8_graph, op):
+        if get_op(op.kind).weight_channel_axis is not None:   # conv, depthwise, fully connected:
+            # quantize_graph gave each of them an int32 bias
             float_pre = [_pre_activation(float_graph.op(op.name), float_graph, args) for args in walk.float_args(op)]
             int8_pre = [_pre_activation(op, int8_graph, _dequantized(int8_graph, op, args))
                         for args in walk.int8_args(op)]
             _shift_bias(int8_graph, op, _mean_shift(float_pre, int8_pre))
         walk.step(op)
-
-
-def _has_int32_bias(graph: Graph, op: Op) -> bool:
-    return len(op.inputs) > 2 and bool(op.inputs[2]) and graph.tensor(op.inputs[2]).dtype == "int32"
 
 
 def _pre_activation(op: Op, graph: Graph, args: list) -> np.ndarray:
@@ -86,31 +82,26 @@ class _PairedWalk:
         self.float_graph, self.int8_graph = float_graph, int8_graph
         name = int8_graph.inputs[0]
         x_quant = int8_graph.tensor(name).quant
-        self.float_values = {name: [np.asarray(s, np.float32) for s in samples]}
-        self.int8_values = {name: [x_quant.quantize(s) for s in samples]}
+        self.float_values = [{name: np.asarray(s, np.float32)} for s in samples]   # one dict per sample
+        self.int8_values = [{name: x_quant.quantize(s)} for s in samples]
         self.uses_left = Counter(name for op in int8_graph.ops() for name in op.inputs)
 
     def float_args(self, op: Op) -> list[list]:
-        return self._args(self.float_graph, self.float_graph.op(op.name), self.float_values)
+        float_op = self.float_graph.op(op.name)
+        return [op_args(self.float_graph, float_op, values) for values in self.float_values]
 
     def int8_args(self, op: Op) -> list[list]:
-        return self._args(self.int8_graph, op, self.int8_values)
+        return [op_args(self.int8_graph, op, values) for values in self.int8_values]
 
     def step(self, op: Op) -> None:
         """Run `op` on every sample in both graphs; forget inputs no later op reads."""
         float_op, opdef = self.float_graph.op(op.name), get_op(op.kind)
-        float_out = [opdef.eval_float(float_op, self.float_graph, a) for a in self.float_args(op)]
-        int8_out = [opdef.eval_int8(op, self.int8_graph, a) for a in self.int8_args(op)]
-        for k, name in enumerate(op.outputs):
-            self.float_values[name] = [out[k] for out in float_out]
-            self.int8_values[name] = [out[k] for out in int8_out]
+        for values, args in zip(self.float_values, self.float_args(op)):
+            values.update(zip(op.outputs, opdef.eval_float(float_op, self.float_graph, args)))
+        for values, args in zip(self.int8_values, self.int8_args(op)):
+            values.update(zip(op.outputs, opdef.eval_int8(op, self.int8_graph, args)))
         for name in op.inputs:
             self.uses_left[name] -= 1
-            if name in self.int8_values and self.uses_left[name] == 0 and name not in self.int8_graph.outputs:
-                del self.float_values[name], self.int8_values[name]
-
-    @staticmethod
-    def _args(graph: Graph, op: Op, values: dict) -> list[list]:
-        count = len(next(iter(values.values())))
-        return [[None if not name else values[name][i] if name in values else graph.tensor(name).data
-                 for name in op.inputs] for i in range(count)]
+            if self.uses_left[name] == 0 and name in self.int8_values[0] and name not in self.int8_graph.outputs:
+                for values in (*self.float_values, *self.int8_values):
+                    del values[name]

@@ -8,6 +8,7 @@ import numpy as np
 from mnc.errors import MncError
 from mnc.interpreter import run
 from mnc.ir import Graph
+from mnc.ops import get_op
 from mnc.quant import activation_qparams
 
 METHODS = ("minmax", "percentile", "mse")
@@ -19,9 +20,6 @@ CACHE_BYTES = 256 * 2**20   # float activations kept between the two calibration
 
 
 _SHRINK = np.linspace(1.0, 1.0 / MSE_CANDIDATES, MSE_CANDIDATES)
-
-
-LINEAR_BRANCH_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")
 
 
 # ---- statistics -------------------------------------------------------------------------------
@@ -69,7 +67,7 @@ def widen_residual_branches(graph: Graph, ranges: dict[str, tuple[float, float]]
     widened = dict(ranges)
     for op in graph.ops():
         readers = graph.consumers(op.outputs[0])
-        if (op.kind in LINEAR_BRANCH_KINDS and op.attrs.get("act", "none") == "none"
+        if (get_op(op.kind).weight_channel_axis is not None and op.attrs.get("act", "none") == "none"
                 and len(readers) == 1 and readers[0].kind == "add" and op.outputs[0] not in graph.outputs):
             (lo, hi), (add_lo, add_hi) = ranges[op.outputs[0]], ranges[readers[0].outputs[0]]
             widened[op.outputs[0]] = (min(lo, add_lo), max(hi, add_hi))
