@@ -82,14 +82,11 @@ def conv_geometry(op, graph) -> dict | None:
     """The glue's geometry fields, or None when the padding is not one CMSIS-NN can express: it takes
     one pad per axis (top, left); bottom/right follow from the output size and may only be what
     TFLite's SAME padding gives, at most one stride more than top/left, never less."""
-    w = graph.tensor(op.inputs[1]).shape
-    stride, pad, dilation = geometry.window_attrs(op)
-    x, out = graph.tensor(op.inputs[0]).shape, graph.tensor(op.outputs[0]).shape
+    stride, pad, _ = geometry.window_attrs(op)
     if not (0 <= pad[1] - pad[0] <= stride[0] and 0 <= pad[3] - pad[2] <= stride[1]):
         return None
-    return {"in_h": x[1], "in_w": x[2], "in_c": x[3], "out_h": out[1], "out_w": out[2], "out_c": out[3],
-            "kernel_h": w[1], "kernel_w": w[2], "stride_h": stride[0], "stride_w": stride[1],
-            "pad_top": pad[0], "pad_left": pad[2], "dilation_h": dilation[0], "dilation_w": dilation[1]}
+    out_c = graph.tensor(op.outputs[0]).shape[3]
+    return {**cf.depthwise_shapes(op, graph), "out_c": out_c, **cf.window_fields(op, graph)}
 
 
 def _expressible_padding(op, graph) -> Verdict:
@@ -99,21 +96,7 @@ def _expressible_padding(op, graph) -> Verdict:
 
 
 @dataclass(frozen=True)
-class CmsisConvParams(Params):
-    in_h: int
-    in_w: int
-    in_c: int
-    out_h: int
-    out_w: int
-    out_c: int
-    kernel_h: int
-    kernel_w: int
-    stride_h: int
-    stride_w: int
-    pad_top: int
-    pad_left: int
-    dilation_h: int
-    dilation_w: int
+class CmsisConvParams(cf.ConvGeometry):
     input_offset: int
     output_offset: int
     act_min: int
@@ -145,21 +128,7 @@ class CmsisConv(CmsisKernel):
 
 
 @dataclass(frozen=True)
-class CmsisDepthwiseParams(Params):
-    in_h: int
-    in_w: int
-    in_c: int
-    out_h: int
-    out_w: int
-    out_c: int
-    kernel_h: int
-    kernel_w: int
-    stride_h: int
-    stride_w: int
-    pad_top: int
-    pad_left: int
-    dilation_h: int
-    dilation_w: int
+class CmsisDepthwiseParams(cf.ConvGeometry):
     depth_multiplier: int
     input_offset: int
     output_offset: int
