@@ -50,12 +50,12 @@ class DepthwiseKxkMve(KernelDescriptor):
                          lambda: cf.needs_folded_bias(op, graph, cf.depthwise_taps(graph, op)))
 
     def params(self, op, graph):
-        shapes = cf.conv_shapes(op, graph)
+        shapes = cf.depthwise_shapes(op, graph)
         s = cf.stage(op, graph)
         w2d = cf.depthwise_taps(graph, op)
         window = cf.window_fields(op, graph)
         return DepthwiseKxkMveParams(
-            **{k: shapes[k] for k in ("in_h", "in_w", "in_c", "out_h", "out_w")}, **window,
+            **shapes, **window,
             right_shift_only=int(right_shift_only(s["shift"])), **cf.clamp_fields(s),
             pad_row=ConstArray("pad_row", "int8_t", np.full(shapes["in_c"], -s["input_offset"])),
             filter=ConstArray("filter", "int8_t", depthwise_filter(w2d, cf.folded_bias(op, graph, w2d),
